@@ -1,0 +1,1 @@
+"""followup: the next follow-up action after a job interview, and when."""
