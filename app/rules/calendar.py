@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo
 import holidays
 
 SATURDAY_SUNDAY = frozenset({5, 6})
-# A run of closed days longer than this means a misconfigured region, not a calendar.
-MAX_CLOSED_RUN = 60
 
 
 @lru_cache(maxsize=256)
@@ -67,10 +65,8 @@ class Calendar:
     def next_business_day(self, day: date) -> tuple[date, list[str]]:
         """The first business day on or after `day`, and why each skipped day was closed."""
         skipped: list[str] = []
-        for _ in range(MAX_CLOSED_RUN):
-            reason = self.closed_reason(day)
-            if reason is None:
-                return day, skipped
+        # Ends: every supported region has at most a handful of closed days in a row.
+        while (reason := self.closed_reason(day)) is not None:
             skipped.append(reason)
             day += timedelta(days=1)
-        raise ValueError(f"no business day within {MAX_CLOSED_RUN} days of {day.isoformat()}")
+        return day, skipped

@@ -62,7 +62,9 @@ def _status_check(interview: Interview, contact: Contact | None, deadline: date 
 
 
 def _escalation(interview: Interview, contact: Contact | None, round_start: datetime, deadline: date | None) -> Draft:
-    ask = "Could you share where the process stands" + (" and when a decision is expected?" if deadline is None else "?")
+    ask = "Could you share where the process stands" + (
+        " and when a decision is expected?" if deadline is None else "?"
+    )
     return _compose(
         interview,
         contact,

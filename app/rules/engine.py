@@ -255,7 +255,9 @@ def _thank_you(
         rule="R1",
         reason=reason,
         constraints=tuple(constraints),
-        draft=drafts.thank_you(facts.interview, contact, history.round_interview_at.astimezone(calendar.zone), history.deadline),
+        draft=drafts.thank_you(
+            facts.interview, contact, history.round_interview_at.astimezone(calendar.zone), history.deadline
+        ),
         **common,  # type: ignore[arg-type]
     )
 
@@ -266,14 +268,16 @@ def _nudge_ladder(facts: Facts, history: _History, at: datetime, common: dict[st
     constraints: list[Constraint] = []
     last_nudge = history.last_nudge
     reply = history.last_reply
-    anchor_date = calendar.local_date(reply.occurred_at if reply else history.round_end)
+    # A reply before the interview (confirming it, say) does not start the wait early.
+    after_interview = reply is not None and reply.occurred_at > history.round_end
+    anchor_date = calendar.local_date(reply.occurred_at if reply and after_interview else history.round_end)
     if last_nudge is not None:
         # R3: never several nudges in a row.
         nudge_date = calendar.local_date(last_nudge.occurred_at)
         base = nudge_date + timedelta(days=policy.min_days_between_nudges)
         rule = "R3"
         why = f"{policy.min_days_between_nudges} days after your last status check on {_format_day(nudge_date)}"
-    elif history.deadline is not None and (reply is None or anchor_date < history.deadline):
+    elif history.deadline is not None and (reply is None or calendar.local_date(reply.occurred_at) < history.deadline):
         # R2 with a stated date that has not been answered on or after it.
         grace = GRACE_DAYS[policy.deadline_grace]
         base = history.deadline + timedelta(days=grace)
@@ -283,7 +287,7 @@ def _nudge_ladder(facts: Facts, history: _History, at: datetime, common: dict[st
     else:
         base = anchor_date + timedelta(days=policy.no_timeline_wait_days)
         rule = "R2"
-        since = "their last reply" if reply else "the interview"
+        since = "their last reply" if after_interview else "the interview"
         why = f"{policy.no_timeline_wait_days} days after {since} on {_format_day(anchor_date)}"
         if history.deadline is not None:
             why += f", since they already answered on or after their stated date {_format_day(history.deadline)}"
@@ -295,6 +299,7 @@ def _nudge_ladder(facts: Facts, history: _History, at: datetime, common: dict[st
         if skipped:
             constraints.append(Constraint("R7", "; ".join(skipped) + ": moved to the next business day", day))
     earliest = calendar.at_hour(day, policy.send_hour)
+    day = earliest.date()  # differs only on a local day the zone skipped entirely
     snoozed = facts.interview.snoozed_until
     if snoozed is not None and snoozed > earliest:
         earliest, day = _after_snooze(calendar, policy, snoozed)
@@ -336,9 +341,7 @@ def _after_snooze(calendar: Calendar, policy: Policy, snoozed: datetime) -> tupl
     return max(local, calendar.at_hour(day, policy.send_hour)), day
 
 
-def _ladder_step(
-    facts: Facts, history: _History, rule: str, why: str
-) -> tuple[Action, Contact | None, str, str]:
+def _ladder_step(facts: Facts, history: _History, rule: str, why: str) -> tuple[Action, Contact | None, str, str]:
     """R4: k plain status checks and h escalations since the last reply."""
     policy = facts.policy
     plain, escalations = history.plain_nudges, history.escalations

@@ -48,13 +48,9 @@ class EventType(StrEnum):
     NOTE = "note"
 
 
-OUTBOUND_TYPES = frozenset(
-    {EventType.THANK_YOU_SENT, EventType.STATUS_CHECK_SENT, EventType.VALUE_ADD_SENT}
-)
+OUTBOUND_TYPES = frozenset({EventType.THANK_YOU_SENT, EventType.STATUS_CHECK_SENT, EventType.VALUE_ADD_SENT})
 # Events that restart the nudge ladder (R5); an auto-reply is deliberately absent.
-REPLY_TYPES = frozenset(
-    {EventType.REPLY_RECEIVED, EventType.TIMELINE_SHARED, EventType.STAGE_CHANGED}
-)
+REPLY_TYPES = frozenset({EventType.REPLY_RECEIVED, EventType.TIMELINE_SHARED, EventType.STAGE_CHANGED})
 
 
 class Status(StrEnum):
@@ -66,9 +62,7 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
-TERMINAL_STATUSES = frozenset(
-    {Status.OFFER, Status.HIRED, Status.REJECTED, Status.WITHDRAWN, Status.CLOSED}
-)
+TERMINAL_STATUSES = frozenset({Status.OFFER, Status.HIRED, Status.REJECTED, Status.WITHDRAWN, Status.CLOSED})
 # Events that conclude the process, and the interview status each one implies.
 TERMINAL_EVENT_STATUS: dict[EventType, Status] = {
     EventType.REJECTED: Status.REJECTED,
@@ -164,9 +158,7 @@ class Policy:
     min_days_between_nudges: int = 7
     max_status_checks: int = 2
     escalate_to_hiring_manager: bool = True
-    role_family_days: Mapping[RoleFamily, int] = field(
-        default_factory=lambda: dict(DEFAULT_ROLE_FAMILY_DAYS)
-    )
+    role_family_days: Mapping[RoleFamily, int] = field(default_factory=lambda: dict(DEFAULT_ROLE_FAMILY_DAYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,4 +221,3 @@ class Violation:
     rule: str
     detail: str
     until: datetime | None  # when the rule stops applying; None if it never will
-

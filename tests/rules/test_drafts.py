@@ -1,0 +1,102 @@
+"""Drafts: one for every action, filled in, positive, and written in our own words."""
+
+import re
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from rules_support import ANA, BEN, THANKED, event, facts, interview, ny
+
+from app.rules import Action, Contact, NextAction, Role, next_action
+
+TIMELINE = event("timeline_shared", ny(2026, 3, 3), ANA, decision_expected_by=date(2026, 3, 6))
+NUDGES = [event("status_check_sent", ny(2026, 3, day, 9, 30), ANA) for day in (9, 16)]
+ESCALATION = event("status_check_sent", ny(2026, 3, 23, 9, 30), BEN)
+SEED_ARTICLE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-article.txt"
+# Words that would tell the employer they failed to answer.
+REPROACH = re.compile(
+    r"haven.t heard|have not heard|no (response|reply|answer)|did(n.t| not) (reply|respond)|"
+    r"silence|ignor|still waiting|chas",
+    re.IGNORECASE,
+)
+
+
+def ladder() -> list[NextAction]:
+    """Each step of the worked example, with and without a stated timeline."""
+    results = [next_action(facts(), ny(2026, 3, 2, 11, 30))]
+    for base in ((THANKED,), (THANKED, TIMELINE)):
+        for count in range(3):
+            results.append(next_action(facts(*base, *NUDGES[:count]), ny(2026, 3, 30)))
+        results.append(next_action(facts(*base, *NUDGES, ESCALATION), ny(2026, 3, 30)))
+    return results
+
+
+def test_every_action_but_none_has_a_filled_draft() -> None:
+    results = ladder()
+    assert {r.action for r in results} == set(Action) - {Action.NONE}
+    for result in results:
+        assert result.draft is not None
+        text = result.draft.subject + result.draft.body
+        assert "Backend Engineer" in text and "{" not in text and "}" not in text
+        assert not REPROACH.search(result.draft.body), result.draft.body
+        assert not REPROACH.search(result.reason.replace("silence is an answer", "")), result.reason
+
+
+def test_drafts_greet_the_contact_by_first_name_and_sign_with_the_candidate() -> None:
+    named = replace(interview(), candidate_name="Sam Rivera")
+    result = next_action(facts(iv=named), ny(2026, 3, 2, 11, 30))
+    assert result.draft is not None
+    assert result.draft.body.startswith("Hi Ana,")
+    assert result.draft.body.endswith("Best regards,\nSam Rivera")
+    assert "Monday, March 2" in result.draft.body
+    nameless = next_action(facts(contacts=(Contact("x", " ", Role.INTERVIEWER),)), ny(2026, 3, 2, 11, 30))
+    assert nameless.draft is not None and nameless.draft.body.startswith("Hello,")
+
+
+ASKS_TIMELINE = re.compile(r"when (do you expect|a decision is expected|you expect to decide)", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("stated", [False, True])
+def test_drafts_ask_for_the_timeline_only_when_unknown(stated: bool) -> None:
+    iv = interview(decision_expected_by=date(2026, 3, 6) if stated else None)
+    results = [
+        next_action(facts(iv=iv), ny(2026, 3, 2, 11, 30)),
+        next_action(facts(THANKED, iv=iv), ny(2026, 3, 30)),
+        next_action(facts(THANKED, *NUDGES, iv=iv), ny(2026, 3, 30)),
+    ]
+    assert [r.action for r in results] == [
+        Action.SEND_THANK_YOU,
+        Action.SEND_STATUS_CHECK,
+        Action.ESCALATE_TO_HIRING_MANAGER,
+    ]
+    for result in results:
+        assert result.draft is not None
+        assert bool(ASKS_TIMELINE.search(result.draft.body)) is not stated, result.draft.body
+
+
+def test_later_nudges_mention_other_processes_and_first_choice() -> None:
+    first = next_action(facts(THANKED, TIMELINE), ny(2026, 3, 9))
+    second = next_action(facts(THANKED, TIMELINE, NUDGES[0]), ny(2026, 3, 16))
+    assert first.draft is not None and second.draft is not None
+    assert "first choice" not in first.draft.body
+    assert "Acme is still my first choice" in second.draft.body
+
+
+def test_a_first_nudge_after_a_long_silence_mentions_other_processes() -> None:
+    far = event("timeline_shared", ny(2026, 3, 3), ANA, decision_expected_by=date(2026, 3, 31))
+    result = next_action(facts(THANKED, far), ny(2026, 4, 1))
+    assert result.draft is not None and "first choice" in result.draft.body
+
+
+def test_drafts_and_reasons_share_no_sentence_with_the_reference_article() -> None:
+    if not SEED_ARTICLE.exists():
+        pytest.skip(f"reference article not found at {SEED_ARTICLE}")
+    words = re.findall(r"[a-z']+", SEED_ARTICLE.read_text().lower().replace("\u2019", "'"))
+    article_runs = {" ".join(words[i : i + 6]) for i in range(len(words) - 5)}
+    for result in ladder():
+        assert result.draft is not None
+        for text in (result.draft.body, result.reason):
+            ours = re.findall(r"[a-z']+", text.lower())
+            shared = {" ".join(ours[i : i + 6]) for i in range(len(ours) - 5)} & article_runs
+            assert not shared, shared
