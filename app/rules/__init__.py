@@ -4,7 +4,7 @@ Only the standard library, `zoneinfo` and `holidays` are imported here; the serv
 layer converts rows to these values. Evaluation time is always passed in (`at`).
 """
 
-from app.rules.catalogue import RULES_VERSION, Catalogue, RuleInfo, catalogue
+from app.rules.catalogue import Catalogue, RuleInfo, catalogue
 from app.rules.engine import check_outreach, next_action
 from app.rules.model import (
     DEFAULT_ROLE_FAMILY_DAYS,
@@ -31,6 +31,7 @@ from app.rules.model import (
     Violation,
 )
 from app.rules.policy import (
+    RULES_VERSION,
     PolicyError,
     build_policy,
     is_valid_timezone,

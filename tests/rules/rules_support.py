@@ -32,7 +32,7 @@ COL = Contact("col", "Col Reyes", Role.COORDINATOR, "col@acme.example")
 
 def local(zone: str | ZoneInfo, *parts: int) -> datetime:
     tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
-    return datetime(*parts, tzinfo=tz)  # type: ignore[misc]
+    return datetime(*parts, tzinfo=tz)  # type: ignore[arg-type,misc]
 
 
 def ny(*parts: int) -> datetime:
