@@ -1,0 +1,73 @@
+"""API keys: `fu_<prefix>_<secret>`, shown once, stored as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.auth import repository
+from app.auth.models import ApiKey
+from app.errors import NotFound
+from app.pagination import decode_cursor, page
+from app.users import service as user_service
+from app.users.models import User
+
+KEY_SCHEME = "fu"
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _parse(key: str) -> tuple[str, str] | None:
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_SCHEME or not parts[1] or not parts[2]:
+        return None
+    return parts[1], key
+
+
+def create(session: Session, *, user: User, name: str | None = None) -> tuple[ApiKey, str]:
+    """A new key for `user`: the row, and the plain key (never stored, shown once)."""
+    prefix = secrets.token_hex(6)
+    plain = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = repository.add(session, api_key=ApiKey(user_id=user.id, name=name, prefix=prefix, key_hash=_hash(plain)))
+    return api_key, plain
+
+
+def create_user(session: Session, *, email: str) -> tuple[User, str]:
+    """A new user and its first API key."""
+    user = user_service.create(session, email=email)
+    _, plain = create(session, user=user, name="first key")
+    return user, plain
+
+
+def authenticate(session: Session, *, key: str) -> User | None:
+    parsed = _parse(key)
+    if parsed is None:
+        return None
+    prefix, plain = parsed
+    api_key = repository.get_by_prefix(session, prefix=prefix)
+    if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash(plain)):
+        return None
+    return session.get(User, api_key.user_id)
+
+
+def list_page(session: Session, *, user: User, limit: int, cursor: str | None) -> tuple[Sequence[ApiKey], str | None]:
+    start_after = None
+    if cursor is not None:
+        created_at, key_id = decode_cursor(cursor, (datetime, str))
+        start_after = (created_at, key_id)
+    rows = repository.list_page(session, user_id=user.id, limit=limit, start_after=start_after)
+    return page(rows, limit, lambda row: (row.created_at, row.id))
+
+
+def delete(session: Session, *, user: User, key_id: str) -> None:
+    api_key = repository.get(session, user_id=user.id, key_id=key_id)
+    if api_key is None:
+        raise NotFound("No API key with this id.")
+    repository.delete(session, api_key=api_key)

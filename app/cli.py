@@ -1,0 +1,137 @@
+"""The `followup` command (also `python -m app`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from sqlmodel import Session
+
+from app.config import Settings, get_settings
+from app.db import WRITE_OPTION, create_db_engine
+from app.errors import AppError
+
+LOCAL_EMAIL = "local@localhost"
+
+
+def _write_session(settings: Settings) -> Session:
+    engine = create_db_engine(settings.model_copy(update={"thread_pool_size": 1}))
+    return Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: True})
+
+
+def users_create(email: str, settings: Settings) -> int:
+    from app.auth import service as auth_service
+
+    with _write_session(settings) as session:
+        try:
+            user, key = auth_service.create_user(session, email=email)
+        except AppError as error:
+            print(f"error: {error.detail}", file=sys.stderr)
+            return 1
+        session.commit()
+    print(f"Created user {user.email} ({user.id}). Its API key, shown only this once:")
+    print(key)
+    return 0
+
+
+def keys_create(email: str, settings: Settings) -> int:
+    from app.auth import service as auth_service
+    from app.users import service as user_service
+
+    with _write_session(settings) as session:
+        user = user_service.get_by_email(session, email=email)
+        if user is None:
+            print(f"error: no user with the email {email}", file=sys.stderr)
+            return 1
+        _, key = auth_service.create(session, user=user, name="cli")
+        session.commit()
+    print(f"New API key for {user.email}, shown only this once:")
+    print(key)
+    return 0
+
+
+def local_user(settings: Settings) -> int:
+    """For `make run`: create the local user and print its key the first time only."""
+    from app.users import service as user_service
+
+    with _write_session(settings) as session:
+        exists = user_service.get_by_email(session, email=LOCAL_EMAIL) is not None
+    if exists:
+        print(f"The local user {LOCAL_EMAIL} exists; its API key was printed when it was created.")
+        print(f"A new key: .venv/bin/followup keys create {LOCAL_EMAIL}")
+        return 0
+    print("Paste this key into Swagger UI (http://127.0.0.1:8000/docs, button Authorize),")
+    print("or send it as the header `Authorization: Bearer <key>`.")
+    return users_create(LOCAL_EMAIL, settings)
+
+
+def openapi() -> int:
+    from app.main import create_app
+
+    print(json.dumps(create_app().openapi(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "app.main:app",
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def worker(settings: Settings, *, once: bool = False) -> int:
+    """Refresh stored next actions whose time ran out, every `worker_interval_seconds`."""
+    from app.followups import service as followup_service
+
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    while True:
+        with _write_session(settings) as session:
+            refreshed = followup_service.refresh_expired(session)
+            session.commit()
+        print(f"refreshed {refreshed} next actions", flush=True)
+        if once or stop.wait(settings.worker_interval_seconds):
+            return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="followup", description="The next follow-up action after an interview.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the HTTP API (FOLLOWUP_HOST, FOLLOWUP_PORT, FOLLOWUP_WORKERS)")
+    worker_parser = commands.add_parser("worker", help="refresh stored next actions whose time ran out")
+    worker_parser.add_argument("--once", action="store_true", help="one pass, then exit")
+    commands.add_parser("openapi", help="print the OpenAPI schema")
+    users = commands.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)
+    users.add_parser("create", help="create a user; prints its API key on the last line").add_argument("email")
+    users.add_parser("local", help="create the local user of `make run` the first time")
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
+    keys.add_parser("create", help="a new API key for a user; printed on the last line").add_argument("email")
+    args = parser.parse_args(argv)
+
+    if args.command == "openapi":
+        return openapi()
+    settings = get_settings()
+    if args.command == "serve":
+        return serve(settings)
+    if args.command == "worker":
+        return worker(settings, once=args.once)
+    if args.command == "users":
+        return users_create(args.email, settings) if args.users_command == "create" else local_user(settings)
+    return keys_create(args.email, settings)

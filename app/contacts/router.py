@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from app.auth.dependencies import CurrentUser
+from app.contacts import service
+from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
+from app.db import SessionDep
+from app.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+
+router = APIRouter(
+    prefix="/v1/interviews/{interview_id}/contacts",
+    tags=["contacts"],
+    responses=AUTH_RESPONSES | NOT_FOUND_RESPONSES | VALIDATION_RESPONSES,
+)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, operation_id="createContact")
+def create_contact(session: SessionDep, user: CurrentUser, interview_id: str, body: ContactCreate) -> ContactPublic:
+    """Add a person on the hiring team."""
+    return service.create(session, user=user, interview_id=interview_id, body=body)
+
+
+@router.get("", operation_id="listContacts")
+def list_contacts(
+    session: SessionDep, user: CurrentUser, interview_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[ContactPublic]:
+    """List the interview's contacts."""
+    rows, next_cursor = service.list_page(session, user=user, interview_id=interview_id, limit=limit, cursor=cursor)
+    return Page(data=list(rows), next_cursor=next_cursor)
+
+
+@router.get("/{contact_id}", operation_id="getContact")
+def get_contact(session: SessionDep, user: CurrentUser, interview_id: str, contact_id: str) -> ContactPublic:
+    """Read one contact."""
+    return service.get(session, user=user, interview_id=interview_id, contact_id=contact_id)
+
+
+@router.patch("/{contact_id}", operation_id="updateContact")
+def update_contact(
+    session: SessionDep, user: CurrentUser, interview_id: str, contact_id: str, body: ContactUpdate
+) -> ContactPublic:
+    """Change a contact; making one primary demotes the previous primary."""
+    return service.update(session, user=user, interview_id=interview_id, contact_id=contact_id, body=body)
+
+
+@router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="deleteContact")
+def delete_contact(session: SessionDep, user: CurrentUser, interview_id: str, contact_id: str) -> Response:
+    """Delete a contact; its events stay, with no contact."""
+    service.delete(session, user=user, interview_id=interview_id, contact_id=contact_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

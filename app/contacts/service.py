@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.contacts import repository
+from app.contacts.models import Contact
+from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
+from app.errors import NotFound
+from app.interviews import service as interview_service
+from app.interviews.models import Interview
+from app.pagination import decode_cursor, page
+from app.users.models import User
+
+
+def _require(session: Session, *, interview: Interview, contact_id: str) -> Contact:
+    contact = repository.get(session, interview_id=interview.id, contact_id=contact_id)
+    if contact is None:
+        raise NotFound("No contact with this id in this interview.")
+    return contact
+
+
+def _saved(session: Session, *, interview: Interview, contact: Contact) -> ContactPublic:
+    repository.add(session, contact=contact)
+    if contact.is_primary:
+        repository.clear_primary(session, interview_id=interview.id, except_id=contact.id)
+    interview_service.touch(session, interview=interview)
+    return ContactPublic.model_validate(contact)
+
+
+def create(session: Session, *, user: User, interview_id: str, body: ContactCreate) -> ContactPublic:
+    """Add a contact; a new primary contact takes over from the previous one."""
+    interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
+    return _saved(session, interview=interview, contact=Contact(interview_id=interview.id, **body.model_dump()))
+
+
+def list_page(
+    session: Session, *, user: User, interview_id: str, limit: int, cursor: str | None
+) -> tuple[Sequence[ContactPublic], str | None]:
+    interview = interview_service.require(session, user=user, interview_id=interview_id)
+    start_after = None
+    if cursor is not None:
+        created_at, contact_id = decode_cursor(cursor, (datetime, str))
+        start_after = (created_at, contact_id)
+    rows = repository.list_page(session, interview_id=interview.id, limit=limit, start_after=start_after)
+    kept, next_cursor = page(rows, limit, lambda row: (row.created_at, row.id))
+    return [ContactPublic.model_validate(row) for row in kept], next_cursor
+
+
+def get(session: Session, *, user: User, interview_id: str, contact_id: str) -> ContactPublic:
+    interview = interview_service.require(session, user=user, interview_id=interview_id)
+    return ContactPublic.model_validate(_require(session, interview=interview, contact_id=contact_id))
+
+
+def update(session: Session, *, user: User, interview_id: str, contact_id: str, body: ContactUpdate) -> ContactPublic:
+    interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
+    contact = _require(session, interview=interview, contact_id=contact_id)
+    for key, value in body.model_dump(exclude_unset=True).items():
+        setattr(contact, key, value)
+    return _saved(session, interview=interview, contact=contact)
+
+
+def delete(session: Session, *, user: User, interview_id: str, contact_id: str) -> None:
+    """Delete a contact; events that named it keep their place with no contact."""
+    interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
+    repository.delete(session, contact=_require(session, interview=interview, contact_id=contact_id))
+    session.expire_all()
+    interview_service.touch(session, interview=interview)

@@ -1,0 +1,145 @@
+"""Problem details (RFC 9457) for every error the service returns."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("followup")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemError(BaseModel):
+    loc: list[str | int] = Field(examples=[["body", "company"]])
+    msg: str = Field(examples=["Field required"])
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    type: str = Field(default="about:blank", examples=["about:blank"])
+    title: str = Field(examples=["Not Found"])
+    status: int = Field(examples=[404])
+    detail: str | None = Field(default=None, examples=["No interview with this id."])
+    errors: list[ProblemError] | None = None
+
+
+class AppError(Exception):
+    """A domain error that carries its HTTP status; one handler renders them all."""
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal Server Error"
+    headers: ClassVar[dict[str, str] | None] = None
+
+    def __init__(self, detail: str, errors: Sequence[ProblemError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors is not None else None
+
+
+class Unauthorized(AppError):
+    status = 401
+    title = "Unauthorized"
+    headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": "Bearer"}
+
+
+class NotFound(AppError):
+    status = 404
+    title = "Not Found"
+
+
+class Conflict(AppError):
+    status = 409
+    title = "Conflict"
+
+
+class InvalidInput(AppError):
+    """Input that passes the schema but not the domain's checks (422, like schema errors)."""
+
+    status = 422
+    title = "Unprocessable Entity"
+
+    @classmethod
+    def at(cls, loc: Sequence[str | int], msg: str) -> InvalidInput:
+        return cls(msg, [ProblemError(loc=list(loc), msg=msg)])
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    title = "Service Unavailable"
+
+
+def problem_response(
+    status: int,
+    detail: str | None,
+    *,
+    title: str | None = None,
+    errors: Sequence[ProblemError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        title=title or HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        errors=list(errors) if errors is not None else None,
+    )
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _app_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers)
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [ProblemError(loc=list(error["loc"]), msg=error["msg"]) for error in exc.errors()]
+    detail = "; ".join(f"{'.'.join(str(part) for part in e.loc)}: {e.msg}" for e in errors)
+    return problem_response(422, detail, errors=errors)
+
+
+def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(exc.status_code, detail, headers=headers)
+
+
+def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    # The trace goes to the log, never to the client: it could carry SQL or data.
+    logger.error("unhandled error", exc_info=exc)
+    return problem_response(500, "Something went wrong on our side; the request was not completed.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def _problem(description: str) -> dict[str, Any]:
+    # app.main moves the schema under application/problem+json when it builds the OpenAPI.
+    return {"description": description, "model": Problem}
+
+
+# Shared `responses=` for the routers, so every documented error is a Problem.
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {401: _problem("Missing or invalid API key")}
+NOT_FOUND_RESPONSES: dict[int | str, dict[str, Any]] = {404: _problem("No such object for this user")}
+VALIDATION_RESPONSES: dict[int | str, dict[str, Any]] = {422: _problem("Invalid input; `errors` lists each field")}
+CONFLICT_RESPONSES: dict[int | str, dict[str, Any]] = {409: _problem("Conflicts with the current state")}
+UNAVAILABLE_RESPONSES: dict[int | str, dict[str, Any]] = {503: _problem("The database is unavailable")}

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, new_id, utcnow
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "events"
+    __table_args__ = (
+        # seq is the insertion order within an interview; it breaks ties between
+        # events at the same instant.
+        UniqueConstraint("interview_id", "seq"),
+        Index("ix_events_interview_id_occurred_at", "interview_id", "occurred_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    interview_id: str = Field(foreign_key="interviews.id", ondelete="CASCADE", max_length=36)
+    seq: int
+    type: str = Field(max_length=32)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    contact_id: str | None = Field(default=None, foreign_key="contacts.id", ondelete="SET NULL", max_length=36)
+    channel: str | None = Field(default=None, max_length=50)
+    note: str | None = Field(default=None, max_length=5000)
+    decision_expected_by: date | None = None
+    interview_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from app.auth.dependencies import CurrentUser
+from app.db import SessionDep
+from app.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.events import service
+from app.events.schemas import EventCreate, EventPublic
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+
+router = APIRouter(
+    prefix="/v1/interviews/{interview_id}/events",
+    tags=["events"],
+    responses=AUTH_RESPONSES | NOT_FOUND_RESPONSES | VALIDATION_RESPONSES,
+)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, operation_id="createEvent")
+def create_event(session: SessionDep, user: CurrentUser, interview_id: str, body: EventCreate) -> EventPublic:
+    """Record something that happened: a message sent or received, a new round, an outcome."""
+    return service.create(session, user=user, interview_id=interview_id, body=body)
+
+
+@router.get("", operation_id="listEvents")
+def list_events(
+    session: SessionDep, user: CurrentUser, interview_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[EventPublic]:
+    """List the interview's events, oldest first."""
+    rows, next_cursor = service.list_page(session, user=user, interview_id=interview_id, limit=limit, cursor=cursor)
+    return Page(data=list(rows), next_cursor=next_cursor)

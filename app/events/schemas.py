@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.rules import EventType
+
+
+class EventCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"type": "thank_you_sent", "occurred_at": "2026-03-02T15:00:00-05:00", "channel": "email"},
+                {
+                    "type": "timeline_shared",
+                    "occurred_at": "2026-03-03T12:00:00-05:00",
+                    "decision_expected_by": "2026-03-06",
+                },
+                {
+                    "type": "round_scheduled",
+                    "occurred_at": "2026-03-10T12:00:00-04:00",
+                    "interview_at": "2026-03-17T14:00:00-04:00",
+                },
+            ]
+        },
+    )
+
+    type: EventType
+    occurred_at: AwareDatetime = Field(description="When it happened; at most 5 minutes in the future.")
+    contact_id: str | None = Field(default=None, description="A contact of the same interview.")
+    channel: str | None = Field(default=None, max_length=50, examples=["email"])
+    note: str | None = Field(default=None, max_length=5000)
+    decision_expected_by: date | None = Field(default=None, description="Required for `timeline_shared`.")
+    interview_at: AwareDatetime | None = Field(default=None, description="Required for `round_scheduled`.")
+
+
+class EventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    interview_id: str
+    seq: int = Field(description="Insertion order within the interview.")
+    type: EventType
+    occurred_at: datetime
+    contact_id: str | None
+    channel: str | None
+    note: str | None
+    decision_expected_by: date | None
+    interview_at: datetime | None
+    created_at: datetime

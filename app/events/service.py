@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from app.db import utcnow
+from app.errors import InvalidInput
+from app.events import repository
+from app.events.models import Event
+from app.events.schemas import EventCreate, EventPublic
+from app.interviews import service as interview_service
+from app.interviews.models import Interview, StatusSource
+from app.pagination import decode_cursor, page
+from app.rules import TERMINAL_EVENT_STATUS, EventType
+from app.users.models import User
+
+# Clocks differ a little; an event dated further ahead than this has not happened yet.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def check(body: EventCreate, *, contact_ids: Collection[str], loc: Sequence[str | int] = ("body",)) -> None:
+    """The checks a single event must pass beyond its schema."""
+    if body.type is EventType.TIMELINE_SHARED and body.decision_expected_by is None:
+        raise InvalidInput.at([*loc, "decision_expected_by"], "A timeline_shared event needs decision_expected_by.")
+    if body.type is not EventType.TIMELINE_SHARED and body.decision_expected_by is not None:
+        raise InvalidInput.at(
+            [*loc, "decision_expected_by"], "Only a timeline_shared event carries decision_expected_by."
+        )
+    if body.type is EventType.ROUND_SCHEDULED and body.interview_at is None:
+        raise InvalidInput.at(
+            [*loc, "interview_at"], "A round_scheduled event needs interview_at, the new round's start."
+        )
+    if body.type is not EventType.ROUND_SCHEDULED and body.interview_at is not None:
+        raise InvalidInput.at([*loc, "interview_at"], "Only a round_scheduled event carries interview_at.")
+    if body.contact_id is not None and body.contact_id not in contact_ids:
+        raise InvalidInput.at([*loc, "contact_id"], "No contact with this id in this interview.")
+
+
+def _apply_to_interview(session: Session, interview: Interview, event: Event) -> None:
+    kind = EventType(event.type)
+    if kind is EventType.ROUND_SCHEDULED:
+        latest = repository.latest_round(session, interview_id=interview.id)
+        assert latest is not None and latest.interview_at is not None  # this event at least
+        interview.interview_at = latest.interview_at
+    elif kind in TERMINAL_EVENT_STATUS:
+        interview.status = TERMINAL_EVENT_STATUS[kind]
+        interview.status_source = StatusSource.EVENT
+
+
+def create(session: Session, *, user: User, interview_id: str, body: EventCreate) -> EventPublic:
+    """Record an event; a new round moves the interview's current round, a concluding
+    event sets its status."""
+    interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
+    if body.occurred_at > utcnow() + FUTURE_TOLERANCE:
+        raise InvalidInput.at(["body", "occurred_at"], "occurred_at is in the future; record events once they happen.")
+    contact_ids = {c.id for c in interview_service.contacts_of(session, interview=interview)}
+    check(body, contact_ids=contact_ids)
+    event = repository.add(
+        session,
+        event=Event(
+            interview_id=interview.id, seq=repository.next_seq(session, interview_id=interview.id), **body.model_dump()
+        ),
+    )
+    _apply_to_interview(session, interview, event)
+    interview_service.touch(session, interview=interview)
+    return EventPublic.model_validate(event)
+
+
+def list_page(
+    session: Session, *, user: User, interview_id: str, limit: int, cursor: str | None
+) -> tuple[Sequence[EventPublic], str | None]:
+    interview = interview_service.require(session, user=user, interview_id=interview_id)
+    start_after = None
+    if cursor is not None:
+        occurred_at, seq = decode_cursor(cursor, (datetime, int))
+        start_after = (occurred_at, seq)
+    rows = repository.list_page(session, interview_id=interview.id, limit=limit, start_after=start_after)
+    kept, next_cursor = page(rows, limit, lambda row: (row.occurred_at, row.seq))
+    return [EventPublic.model_validate(row) for row in kept], next_cursor

@@ -1,0 +1,159 @@
+"""The next action: computed fresh for one interview, or stored on the interview row for
+the agenda and refreshed by every write that can change it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app import rules
+from app.contacts import repository as contact_repository
+from app.contacts.models import Contact
+from app.db import utcnow
+from app.errors import InvalidInput
+from app.events import repository as event_repository
+from app.events.models import Event
+from app.followups.schemas import (
+    AgendaItem,
+    InterviewSummary,
+    NextActionPublic,
+    OutreachCheckRequest,
+    OutreachCheckResult,
+    ViolationPublic,
+)
+from app.interviews import repository as interview_repository
+from app.interviews import service as interview_service
+from app.interviews.models import Interview, StatusSource
+from app.pagination import decode_cursor, page
+from app.policy import service as policy_service
+from app.users.models import User
+
+
+def engine_interview(interview: Interview) -> rules.Interview:
+    # A status implied by an event is left out: the engine concludes from the event,
+    # which keeps an evaluation as of an earlier time correct.
+    status = rules.Status(interview.status) if interview.status_source == StatusSource.USER else rules.Status.ACTIVE
+    return rules.Interview(
+        id=interview.id,
+        company=interview.company,
+        role_title=interview.role_title,
+        role_family=rules.RoleFamily(interview.role_family),
+        interview_at=interview.first_interview_at,
+        duration_minutes=interview.duration_minutes,
+        timezone=interview.timezone,
+        decision_expected_by=interview.decision_expected_by,
+        applied_on=interview.applied_on,
+        status=status,
+        snoozed_until=interview.snoozed_until,
+    )
+
+
+def engine_contact(contact: Contact) -> rules.Contact:
+    return rules.Contact(
+        id=contact.id,
+        name=contact.name,
+        role=rules.Role(contact.role),
+        email=contact.email,
+        is_primary=contact.is_primary,
+    )
+
+
+def engine_event(event: Event) -> rules.Event:
+    return rules.Event(
+        type=rules.EventType(event.type),
+        occurred_at=event.occurred_at,
+        contact_id=event.contact_id,
+        decision_expected_by=event.decision_expected_by,
+        interview_at=event.interview_at,
+        seq=event.seq,
+        id=event.id,
+    )
+
+
+def facts_for(session: Session, interview: Interview, policy: rules.Policy | None = None) -> rules.Facts:
+    contacts = contact_repository.list_for_interviews(session, interview_ids=[interview.id])
+    events = event_repository.list_all(session, interview_id=interview.id)
+    return rules.Facts(
+        interview=engine_interview(interview),
+        contacts=tuple(engine_contact(c) for c in contacts),
+        events=tuple(engine_event(e) for e in events),
+        policy=policy if policy is not None else policy_service.get_policy(session, user_id=interview.user_id),
+    )
+
+
+def to_public(result: rules.NextAction) -> NextActionPublic:
+    return NextActionPublic.model_validate(result, from_attributes=True)
+
+
+def get(session: Session, *, user: User, interview_id: str, at: datetime | None) -> NextActionPublic:
+    """The next action computed now from the stored facts, as of `at` (default now)."""
+    interview = interview_service.require(session, user=user, interview_id=interview_id)
+    return to_public(rules.next_action(facts_for(session, interview), at or utcnow()))
+
+
+def refresh(session: Session, *, interview: Interview, policy: rules.Policy | None = None) -> None:
+    """Recompute and store the interview's next action, in the caller's transaction."""
+    facts = facts_for(session, interview, policy)
+    # An event may be dated a little ahead of now; evaluate once it has happened.
+    at = max([utcnow(), *(event.occurred_at for event in facts.events)])
+    result = rules.next_action(facts, at)
+    interview.next_action = result.action
+    interview.next_action_at = result.earliest_allowed_at
+    interview.next_action_expires_at = result.latest_recommended_at
+    interview.next_action_policy_version = result.policy_version
+    interview.next_action_result = to_public(result).model_dump(mode="json")
+    session.add(interview)
+    session.flush()
+
+
+def refresh_all(session: Session, *, user_id: str, policy: rules.Policy) -> None:
+    for interview in interview_repository.list_all_for_user(session, user_id=user_id):
+        refresh(session, interview=interview, policy=policy)
+
+
+def refresh_expired(session: Session, *, batch_size: int = 100) -> int:
+    """Refresh stored next actions whose time has run out (a thank-you window that closed
+    with no write); the worker calls this periodically. Returns how many were refreshed."""
+    expired = interview_repository.list_expired(session, now=utcnow(), limit=batch_size)
+    for interview in expired:
+        refresh(session, interview=interview)
+    return len(expired)
+
+
+def check_outreach(
+    session: Session, *, user: User, interview_id: str, body: OutreachCheckRequest
+) -> OutreachCheckResult:
+    interview = interview_service.require(session, user=user, interview_id=interview_id)
+    if contact_repository.get(session, interview_id=interview.id, contact_id=body.contact_id) is None:
+        raise InvalidInput.at(["body", "contact_id"], "No contact with this id in this interview.")
+    at = body.at or utcnow()
+    proposal = rules.OutreachProposal(contact_id=body.contact_id, type=rules.EventType(body.type))
+    violations = rules.check_outreach(facts_for(session, interview), proposal, at)
+    return OutreachCheckResult(
+        allowed=not violations,
+        violations=[ViolationPublic(rule=v.rule, detail=v.detail, until=v.until) for v in violations],
+    )
+
+
+def agenda(
+    session: Session, *, user: User, due_by: datetime | None, limit: int, cursor: str | None
+) -> tuple[Sequence[AgendaItem], str | None]:
+    """Interviews with a dated next action, earliest first, from the stored results."""
+    start_after = None
+    if cursor is not None:
+        next_action_at, interview_id = decode_cursor(cursor, (datetime, str))
+        start_after = (next_action_at, interview_id)
+    rows = interview_repository.list_agenda(
+        session, user_id=user.id, due_by=due_by, limit=limit, start_after=start_after
+    )
+    kept, next_cursor = page(rows, limit, lambda row: (row.next_action_at, row.id))
+    reference = due_by or utcnow()
+    items = []
+    for interview in kept:
+        stored = NextActionPublic.model_validate(interview.next_action_result)
+        assert interview.next_action_at is not None  # the query keeps dated actions only
+        stored.due = reference >= interview.next_action_at
+        items.append(AgendaItem(interview=InterviewSummary.model_validate(interview), next_action=stored))
+    return items, next_cursor

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, new_id, utcnow
+from app.rules import Status
+
+
+class StatusSource(StrEnum):
+    """Where the interview's status came from. Only a status set by hand is given to the
+    engine: one implied by an event is concluded by the engine from the event itself,
+    which keeps evaluation as of an earlier time correct."""
+
+    DEFAULT = "default"
+    USER = "user"
+    EVENT = "event"
+
+
+class Interview(SQLModel, table=True):
+    __tablename__ = "interviews"
+    __table_args__ = (
+        Index("ix_interviews_user_id_next_action_at", "user_id", "next_action_at"),
+        Index("ix_interviews_user_id_created_at", "user_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", max_length=36)
+    company: str = Field(max_length=200)
+    role_title: str = Field(max_length=200)
+    role_family: str = Field(max_length=32)
+    # The first round, as the engine reads it; later rounds come from round_scheduled events.
+    first_interview_at: datetime = Field(sa_type=UTCDateTime)
+    # The current round (the latest round_scheduled event, else the first round).
+    interview_at: datetime = Field(sa_type=UTCDateTime)
+    duration_minutes: int = 60
+    timezone: str | None = Field(default=None, max_length=64)
+    decision_expected_by: date | None = None
+    applied_on: date | None = None
+    status: str = Field(default=Status.ACTIVE, max_length=16)
+    status_source: str = Field(default=StatusSource.DEFAULT, max_length=16)
+    snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The stored next action, refreshed by every write that can change it, so that the
+    # agenda is one indexed query.
+    next_action: str = Field(default="none", max_length=40)
+    next_action_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the stored result stops holding without any write (the thank-you window ends).
+    next_action_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    next_action_policy_version: str = Field(default="", max_length=64)
+    next_action_result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app.interviews.models import Interview
+from app.pagination import after
+
+
+def get(session: Session, *, user_id: str, interview_id: str, for_update: bool = False) -> Interview | None:
+    query = select(Interview).where(Interview.id == interview_id, Interview.user_id == user_id)
+    if for_update:
+        # Serialises writers of one interview on Postgres (SQLite: BEGIN IMMEDIATE does it).
+        query = query.with_for_update()
+    return session.exec(query).first()
+
+
+def list_page(
+    session: Session, *, user_id: str, status: str | None, limit: int, start_after: tuple[datetime, str] | None
+) -> Sequence[Interview]:
+    query = select(Interview).where(Interview.user_id == user_id)
+    if status is not None:
+        query = query.where(Interview.status == status)
+    if start_after is not None:
+        query = query.where(after([col(Interview.created_at), col(Interview.id)], start_after))
+    return session.exec(query.order_by(col(Interview.created_at), col(Interview.id)).limit(limit + 1)).all()
+
+
+def list_all_for_user(session: Session, *, user_id: str) -> Sequence[Interview]:
+    return session.exec(select(Interview).where(Interview.user_id == user_id).with_for_update()).all()
+
+
+def list_agenda(
+    session: Session, *, user_id: str, due_by: datetime | None, limit: int, start_after: tuple[datetime, str] | None
+) -> Sequence[Interview]:
+    """Interviews with a dated next action, earliest first: one range scan of the
+    (user_id, next_action_at) index."""
+    query = select(Interview).where(Interview.user_id == user_id, col(Interview.next_action_at).is_not(None))
+    if due_by is not None:
+        query = query.where(col(Interview.next_action_at) <= due_by)
+    if start_after is not None:
+        query = query.where(after([col(Interview.next_action_at), col(Interview.id)], start_after))
+    return session.exec(query.order_by(col(Interview.next_action_at), col(Interview.id)).limit(limit + 1)).all()
+
+
+def list_expired(session: Session, *, now: datetime, limit: int) -> Sequence[Interview]:
+    query = (
+        select(Interview)
+        .where(col(Interview.next_action_expires_at) <= now)
+        .order_by(col(Interview.next_action_expires_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return session.exec(query).all()
+
+
+def add(session: Session, *, interview: Interview) -> Interview:
+    session.add(interview)
+    session.flush()
+    return interview
+
+
+def delete(session: Session, *, interview: Interview) -> None:
+    session.delete(interview)
+    session.flush()

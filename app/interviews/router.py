@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.auth.dependencies import CurrentUser
+from app.db import SessionDep
+from app.errors import AUTH_RESPONSES, CONFLICT_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.interviews import service
+from app.interviews.schemas import InterviewCreate, InterviewPublic, InterviewUpdate
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.rules import Status
+
+router = APIRouter(prefix="/v1/interviews", tags=["interviews"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, operation_id="createInterview")
+def create_interview(session: SessionDep, user: CurrentUser, body: InterviewCreate) -> InterviewPublic:
+    """Track an interview, with its contacts."""
+    return service.create(session, user=user, body=body)
+
+
+@router.get("", operation_id="listInterviews")
+def list_interviews(
+    session: SessionDep,
+    user: CurrentUser,
+    status: Status | None = Query(default=None, description="Only interviews with this status."),
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[InterviewPublic]:
+    """List your interviews, oldest first."""
+    rows, next_cursor = service.list_page(session, user=user, status=status, limit=limit, cursor=cursor)
+    return Page(data=list(rows), next_cursor=next_cursor)
+
+
+@router.get("/{interview_id}", operation_id="getInterview", responses=NOT_FOUND_RESPONSES)
+def get_interview(session: SessionDep, user: CurrentUser, interview_id: str) -> InterviewPublic:
+    """Read one interview."""
+    return service.get(session, user=user, interview_id=interview_id)
+
+
+@router.patch("/{interview_id}", operation_id="updateInterview", responses=NOT_FOUND_RESPONSES | CONFLICT_RESPONSES)
+def update_interview(
+    session: SessionDep, user: CurrentUser, interview_id: str, body: InterviewUpdate
+) -> InterviewPublic:
+    """Change an interview: details, `status` (set by hand) or `snoozed_until`."""
+    return service.update(session, user=user, interview_id=interview_id, body=body)
+
+
+@router.delete(
+    "/{interview_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteInterview",
+    responses=NOT_FOUND_RESPONSES,
+)
+def delete_interview(session: SessionDep, user: CurrentUser, interview_id: str) -> Response:
+    """Delete an interview with its contacts and events."""
+    service.delete(session, user=user, interview_id=interview_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from app.contacts.schemas import CONTACT_EXAMPLE, ContactCreate, ContactPublic
+from app.rules import RoleFamily, Status
+from app.schemas import Name, TimeZoneName, reject_null
+
+INTERVIEW_EXAMPLE: dict[str, Any] = {
+    "company": "Acme",
+    "role_title": "Backend Engineer",
+    "role_family": "engineering",
+    "interview_at": "2026-03-02T10:00:00-05:00",
+    "duration_minutes": 60,
+    "timezone": "America/New_York",
+    "contacts": [
+        CONTACT_EXAMPLE,
+        {"name": "Ben Okafor", "email": "ben@example.com", "role": "hiring_manager", "is_primary": False},
+    ],
+}
+Duration = Field(default=60, ge=1, le=24 * 60, description="Length of the round in minutes.")
+
+
+class InterviewFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    company: Name
+    role_title: Name
+    role_family: RoleFamily
+    interview_at: AwareDatetime = Field(description="Start of the interview (RFC 3339 with an offset).")
+    duration_minutes: int = Duration
+    timezone: TimeZoneName | None = Field(
+        default=None, description="IANA time zone of the interview; overrides the policy time zone."
+    )
+    decision_expected_by: date | None = Field(default=None, description="The decision date the employer gave.")
+    applied_on: date | None = None
+
+
+class InterviewCreate(InterviewFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [INTERVIEW_EXAMPLE]})
+
+    contacts: list[ContactCreate] = Field(default_factory=list, max_length=50)
+
+
+class InterviewUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"status": "closed"}, {"snoozed_until": "2026-03-20T09:00:00Z"}]},
+    )
+
+    company: Name | None = None
+    role_title: Name | None = None
+    role_family: RoleFamily | None = None
+    interview_at: AwareDatetime | None = Field(
+        default=None, description="Moves the first round; rejected once a later round is scheduled."
+    )
+    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    timezone: TimeZoneName | None = None
+    decision_expected_by: date | None = None
+    applied_on: date | None = None
+    status: Status | None = Field(default=None, description="Set by hand; `active` reopens the process.")
+    snoozed_until: AwareDatetime | None = Field(default=None, description="No follow-up before this time.")
+
+    _not_null = field_validator(
+        "company", "role_title", "role_family", "interview_at", "duration_minutes", "status", mode="before"
+    )(reject_null)
+
+
+class InterviewPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    company: str
+    role_title: str
+    role_family: RoleFamily
+    interview_at: datetime = Field(description="Start of the current round.")
+    first_interview_at: datetime = Field(description="Start of the first round.")
+    duration_minutes: int
+    timezone: str | None
+    decision_expected_by: date | None
+    applied_on: date | None
+    status: Status
+    snoozed_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    contacts: list[ContactPublic] = Field(default_factory=list)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from app.contacts import repository as contact_repository
+from app.contacts.models import Contact
+from app.contacts.schemas import ContactPublic
+from app.db import utcnow
+from app.errors import Conflict, InvalidInput, NotFound
+from app.events import repository as event_repository
+from app.followups import service as followup_service
+from app.interviews import repository
+from app.interviews.models import Interview, StatusSource
+from app.interviews.schemas import InterviewCreate, InterviewPublic, InterviewUpdate
+from app.pagination import decode_cursor, page
+from app.rules import Status
+from app.users.models import User
+
+
+def require(session: Session, *, user: User, interview_id: str, for_update: bool = False) -> Interview:
+    """The user's interview, or 404: another user's interview looks like a missing one."""
+    interview = repository.get(session, user_id=user.id, interview_id=interview_id, for_update=for_update)
+    if interview is None:
+        raise NotFound("No interview with this id.")
+    return interview
+
+
+def to_public(session: Session, interviews: Sequence[Interview]) -> list[InterviewPublic]:
+    contacts: dict[str, list[ContactPublic]] = defaultdict(list)
+    for contact in contact_repository.list_for_interviews(session, interview_ids=[i.id for i in interviews]):
+        contacts[contact.interview_id].append(ContactPublic.model_validate(contact))
+    return [
+        InterviewPublic.model_validate(interview).model_copy(update={"contacts": contacts[interview.id]})
+        for interview in interviews
+    ]
+
+
+def create(session: Session, *, user: User, body: InterviewCreate) -> InterviewPublic:
+    primaries = [index for index, contact in enumerate(body.contacts) if contact.is_primary]
+    if len(primaries) > 1:
+        raise InvalidInput.at(["body", "contacts", primaries[1], "is_primary"], "Only one contact can be primary.")
+    fields = body.model_dump(exclude={"contacts"})
+    interview = repository.add(
+        session,
+        interview=Interview(user_id=user.id, first_interview_at=body.interview_at, **fields),
+    )
+    for contact in body.contacts:
+        contact_repository.add(session, contact=Contact(interview_id=interview.id, **contact.model_dump()))
+    followup_service.refresh(session, interview=interview)
+    return to_public(session, [interview])[0]
+
+
+def get(session: Session, *, user: User, interview_id: str) -> InterviewPublic:
+    return to_public(session, [require(session, user=user, interview_id=interview_id)])[0]
+
+
+def list_page(
+    session: Session, *, user: User, status: Status | None, limit: int, cursor: str | None
+) -> tuple[Sequence[InterviewPublic], str | None]:
+    start_after = None
+    if cursor is not None:
+        created_at, interview_id = decode_cursor(cursor, (datetime, str))
+        start_after = (created_at, interview_id)
+    rows = repository.list_page(session, user_id=user.id, status=status, limit=limit, start_after=start_after)
+    kept, next_cursor = page(rows, limit, lambda row: (row.created_at, row.id))
+    return to_public(session, kept), next_cursor
+
+
+def update(session: Session, *, user: User, interview_id: str, body: InterviewUpdate) -> InterviewPublic:
+    interview = require(session, user=user, interview_id=interview_id, for_update=True)
+    changes = body.model_dump(exclude_unset=True)
+    if "interview_at" in changes:
+        if event_repository.latest_round(session, interview_id=interview.id) is not None:
+            raise Conflict(
+                "A later round is scheduled; record a new round_scheduled event instead of moving the first round."
+            )
+        interview.first_interview_at = changes["interview_at"]
+    if "status" in changes:
+        interview.status_source = StatusSource.USER
+    for key, value in changes.items():
+        setattr(interview, key, value)
+    interview.updated_at = utcnow()
+    followup_service.refresh(session, interview=interview)
+    return to_public(session, [interview])[0]
+
+
+def delete(session: Session, *, user: User, interview_id: str) -> None:
+    """Delete the interview with its contacts and events (the foreign keys cascade)."""
+    repository.delete(session, interview=require(session, user=user, interview_id=interview_id, for_update=True))
+
+
+def touch(session: Session, *, interview: Interview) -> None:
+    """Record a change to what hangs off the interview and refresh its next action."""
+    interview.updated_at = utcnow()
+    followup_service.refresh(session, interview=interview)
+
+
+def contacts_of(session: Session, *, interview: Interview) -> Sequence[Contact]:
+    return contact_repository.list_for_interviews(session, interview_ids=[interview.id])

@@ -1,0 +1,168 @@
+"""The ASGI application: `app.main:app`, built by `create_app()`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import swagger_ui_bundle
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
+from prometheus_fastapi_instrumentator import Instrumentator
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.auth.router import router as api_keys_router
+from app.config import Settings, get_settings
+from app.contacts.router import router as contacts_router
+from app.db import create_db_engine
+from app.errors import PROBLEM_MEDIA_TYPE, UNAVAILABLE_RESPONSES, ServiceUnavailable, install_error_handlers
+from app.events.router import router as events_router
+from app.followups.router import router as followups_router
+from app.interviews.router import router as interviews_router
+from app.policy.router import router as policy_router
+from app.simulate.router import router as simulate_router
+
+STATIC_DIR = Path(__file__).parent / "static"
+DESCRIPTION = """\
+Tells a job seeker what to do after an interview, and when: thank-you notes, status
+checks, escalation to the hiring manager, or moving on.
+
+Authenticate with an API key: `Authorization: Bearer fu_…` (Swagger UI: **Authorize**).
+Every error is an RFC 9457 problem (`application/problem+json`).
+"""
+TAGS = [
+    {"name": "interviews", "description": "Hiring processes you are tracking."},
+    {"name": "contacts", "description": "People on the hiring team of an interview."},
+    {"name": "events", "description": "What happened: messages, replies, new rounds, outcomes."},
+    {"name": "follow-ups", "description": "The next action per interview, the agenda, outreach checks."},
+    {"name": "simulate", "description": "What-if computations that store nothing."},
+    {"name": "policy", "description": "Your follow-up policy."},
+    {"name": "rules", "description": "The rules the engine applies."},
+    {"name": "api-keys", "description": "Your API keys."},
+    {"name": "service", "description": "Health and readiness, without authentication."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = create_db_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run in AnyIO's thread pool; the connection pool is sized from the
+        # same setting so a thread never waits for a connection another thread holds.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="followup",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in (
+        interviews_router,
+        contacts_router,
+        events_router,
+        followups_router,
+        simulate_router,
+        policy_router,
+        api_keys_router,
+    ):
+        app.include_router(router)
+    _add_service_routes(app)
+    _add_docs(app)
+    Instrumentator(registry=CollectorRegistry()).instrument(app).expose(app, include_in_schema=False)
+    _document_problems(app)
+    return app
+
+
+def _add_service_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["service"], operation_id="getHealth")
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["service"], operation_id="getReadiness", responses=UNAVAILABLE_RESPONSES)
+    def readyz(request: Request) -> dict[str, str]:
+        """The database answers."""
+        try:
+            with request.app.state.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            raise ServiceUnavailable("The database does not answer.") from None
+        return {"status": "ok"}
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI and ReDoc from files shipped with the service: no CDN, no internet."""
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="followup - Swagger UI",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+            swagger_ui_parameters={"persistAuthorization": True},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="followup - ReDoc",
+            redoc_js_url="/static/app/redoc.standalone.js",
+            redoc_favicon_url="/static/swagger/favicon-32x32.png",
+            with_google_fonts=False,
+        )
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Serve problem responses under `application/problem+json` in the schema, and
+    document the 500 problem on every operation."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        problem_ref = {"$ref": "#/components/schemas/Problem"}
+        for path_item in schema["paths"].values():
+            for operation in path_item.values():
+                responses = operation["responses"]
+                for response in responses.values():
+                    content = response.get("content", {})
+                    if content.get("application/json", {}).get("schema") == problem_ref:
+                        content[PROBLEM_MEDIA_TYPE] = {"schema": problem_ref}
+                        del content["application/json"]
+                responses["500"] = {
+                    "description": "Unexpected error (no details are disclosed)",
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
+                }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+app = create_app()
+
+__all__ = ["app", "create_app"]

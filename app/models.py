@@ -1,0 +1,11 @@
+"""Every table, imported in one place for Alembic and the tests."""
+
+from app.auth.models import ApiKey
+from app.contacts.models import Contact
+from app.db import metadata
+from app.events.models import Event
+from app.interviews.models import Interview
+from app.policy.models import PolicyOverrides
+from app.users.models import User
+
+__all__ = ["ApiKey", "Contact", "Event", "Interview", "PolicyOverrides", "User", "metadata"]

@@ -1,0 +1,71 @@
+"""Keyset pagination: `{"data": [...], "next_cursor": ...}` with an opaque cursor."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, and_, or_
+
+from app.errors import InvalidInput
+
+T = TypeVar("T")
+Row = TypeVar("Row")
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1-200).")]
+Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page; omit for the first page.")]
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(values: Sequence[object]) -> str:
+    plain = [value.isoformat() if isinstance(value, datetime) else value for value in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
+    """The keys stored in `cursor`, converted to `types`; a 422 for anything malformed."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(types):
+            raise ValueError("wrong shape")
+        values: list[Any] = []
+        for kind, value in zip(types, raw, strict=True):
+            if kind is datetime:
+                values.append(datetime.fromisoformat(value))
+            elif isinstance(value, kind):
+                values.append(value)
+            else:
+                raise ValueError("wrong type")
+        return values
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput.at(["query", "cursor"], "Invalid cursor; use the next_cursor of a previous page.") from None
+
+
+def after(columns: Sequence[Any], values: Sequence[object]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in ascending order of `columns` (a keyset condition)."""
+    first, *rest = columns
+    value, *rest_values = values
+    if not rest:
+        return first > value  # type: ignore[no-any-return]
+    return or_(first > value, and_(first == value, after(rest, rest_values)))
+
+
+def page(rows: Sequence[Row], limit: int, key: Callable[[Row], Sequence[object]]) -> tuple[list[Row], str | None]:
+    """Trim the `limit + 1` rows a query fetched to one page, and the cursor of the next."""
+    if len(rows) <= limit:
+        return list(rows), None
+    kept = list(rows[:limit])
+    return kept, encode_cursor(key(kept[-1]))

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.auth.dependencies import CurrentUser
+from app.db import SessionDep
+from app.errors import AUTH_RESPONSES, VALIDATION_RESPONSES
+from app.followups.schemas import NextActionPublic
+from app.simulate import service
+from app.simulate.schemas import SimulateRequest
+
+router = APIRouter(prefix="/v1", tags=["simulate"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
+
+
+@router.post("/simulate", operation_id="simulateNextAction")
+def simulate(session: SessionDep, user: CurrentUser, body: SimulateRequest) -> NextActionPublic:
+    """What-if: the next action for an interview, contacts and events sent in the body. Stores nothing."""
+    return service.simulate(session, user=user, body=body)

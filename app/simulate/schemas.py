@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.contacts.schemas import ContactCreate
+from app.events.schemas import EventCreate
+from app.interviews.schemas import InterviewFields
+from app.rules import Status
+
+
+class SimulatedInterview(InterviewFields):
+    status: Status = Status.ACTIVE
+    snoozed_until: AwareDatetime | None = None
+
+
+class SimulatedContact(ContactCreate):
+    id: str = Field(min_length=1, max_length=64, description="Any id; events refer to the contact by it.")
+
+
+SIMULATE_EXAMPLE: dict[str, Any] = {
+    "interview": {
+        "company": "Acme",
+        "role_title": "Backend Engineer",
+        "role_family": "engineering",
+        "interview_at": "2026-03-02T10:00:00-05:00",
+        "timezone": "America/New_York",
+    },
+    "contacts": [{"id": "ana", "name": "Ana", "role": "recruiter", "is_primary": True}],
+    "events": [
+        {"type": "thank_you_sent", "occurred_at": "2026-03-02T15:00:00-05:00", "contact_id": "ana"},
+        {"type": "timeline_shared", "occurred_at": "2026-03-03T12:00:00-05:00", "decision_expected_by": "2026-03-06"},
+    ],
+    "policy": {"country": "US"},
+    "at": "2026-03-07T12:00:00Z",
+}
+
+
+class SimulateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SIMULATE_EXAMPLE]})
+
+    interview: SimulatedInterview
+    contacts: list[SimulatedContact] = Field(default_factory=list, max_length=50)
+    events: list[EventCreate] = Field(default_factory=list, max_length=1000)
+    policy: dict[str, Any] | None = Field(
+        default=None, description="Policy keys applied over your own policy for this simulation only."
+    )
+    at: AwareDatetime | None = Field(default=None, description="Evaluate as of this time; now when omitted.")

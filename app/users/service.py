@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session
+
+from app.errors import Conflict, InvalidInput
+from app.users import repository
+from app.users.models import User
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def create(session: Session, *, email: str) -> User:
+    email = email.strip().lower()
+    if not EMAIL_PATTERN.match(email):
+        raise InvalidInput.at(["email"], "Not an email address.")
+    if repository.get_by_email(session, email=email) is not None:
+        raise Conflict(f"A user with the email {email} already exists.")
+    return repository.add(session, user=User(email=email))
+
+
+def get_by_email(session: Session, *, email: str) -> User | None:
+    return repository.get_by_email(session, email=email.strip().lower())
