@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -22,6 +23,12 @@ def reject_null(value: object) -> object:
     return value
 
 
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# Stored times are answered in UTC, whatever offset they were sent with.
+UTCTime = Annotated[datetime, AfterValidator(_to_utc)]
 TimeZoneName = Annotated[str, Field(max_length=64, examples=["America/New_York"]), AfterValidator(_check_timezone)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", examples=["ana@example.com"])]

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.rules import Role
-from app.schemas import Email, Name, reject_null
+from app.schemas import Email, Name, UTCTime, reject_null
 
 CONTACT_EXAMPLE: dict[str, Any] = {
     "name": "Ana Lopez",
@@ -45,4 +44,4 @@ class ContactPublic(BaseModel):
     email: str | None
     role: Role
     is_primary: bool
-    created_at: datetime
+    created_at: UTCTime

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.rules import EventType
+from app.schemas import UTCTime
 
 
 class EventCreate(BaseModel):
@@ -43,10 +44,10 @@ class EventPublic(BaseModel):
     interview_id: str
     seq: int = Field(description="Insertion order within the interview.")
     type: EventType
-    occurred_at: datetime
+    occurred_at: UTCTime
     contact_id: str | None
     channel: str | None
     note: str | None
     decision_expected_by: date | None
-    interview_at: datetime | None
-    created_at: datetime
+    interview_at: UTCTime | None
+    created_at: UTCTime

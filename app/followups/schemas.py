@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.rules import Action, DecisionBasis, Role, Status
+from app.schemas import UTCTime
 
 
 class ContactRef(BaseModel):
@@ -76,7 +77,7 @@ class InterviewSummary(BaseModel):
     id: str
     company: str
     role_title: str
-    interview_at: datetime
+    interview_at: UTCTime
     status: Status
 
 

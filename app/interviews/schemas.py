@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from app.contacts.schemas import CONTACT_EXAMPLE, ContactCreate, ContactPublic
 from app.rules import RoleFamily, Status
-from app.schemas import Name, TimeZoneName, reject_null
+from app.schemas import Name, TimeZoneName, UTCTime, reject_null
 
 INTERVIEW_EXAMPLE: dict[str, Any] = {
     "company": "Acme",
@@ -76,14 +76,14 @@ class InterviewPublic(BaseModel):
     company: str
     role_title: str
     role_family: RoleFamily
-    interview_at: datetime = Field(description="Start of the current round.")
-    first_interview_at: datetime = Field(description="Start of the first round.")
+    interview_at: UTCTime = Field(description="Start of the current round.")
+    first_interview_at: UTCTime = Field(description="Start of the first round.")
     duration_minutes: int
     timezone: str | None
     decision_expected_by: date | None
     applied_on: date | None
     status: Status
-    snoozed_until: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    snoozed_until: UTCTime | None
+    created_at: UTCTime
+    updated_at: UTCTime
     contacts: list[ContactPublic] = Field(default_factory=list)

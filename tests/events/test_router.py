@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import Api, assert_problem
+
+MONDAY_NOON = "2026-03-02T12:00:00-05:00"
+
+
+def events_url(interview_id: str) -> str:
+    return f"/v1/interviews/{interview_id}/events"
+
+
+def test_record_and_list_oldest_first(api: Api) -> None:
+    interview = api.interview()
+    ana = interview["contacts"][0]["id"]
+    later = api.event(interview["id"], type="reply_received", occurred_at="2026-03-04T10:00:00-05:00", contact_id=ana)
+    earlier = api.event(
+        interview["id"], type="thank_you_sent", occurred_at=MONDAY_NOON, contact_id=ana, channel="email", note="sent"
+    )
+    assert (earlier["seq"], later["seq"]) == (2, 1)
+    assert earlier["occurred_at"] == "2026-03-02T17:00:00Z"
+    assert (earlier["channel"], earlier["note"], earlier["contact_id"]) == ("email", "sent", ana)
+    listed = api.get(events_url(interview["id"])).json()
+    assert [e["id"] for e in listed["data"]] == [earlier["id"], later["id"]]
+
+
+def test_events_at_the_same_instant_keep_insertion_order_across_pages(api: Api) -> None:
+    interview = api.interview()
+    ids = [api.event(interview["id"], type="note", occurred_at=MONDAY_NOON)["id"] for _ in range(5)]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        body = api.get(events_url(interview["id"]), params=params).json()
+        seen += [e["id"] for e in body["data"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ids
+
+
+def test_round_scheduled_moves_the_current_round(api: Api) -> None:
+    interview = api.interview()
+    api.event(
+        interview["id"],
+        type="round_scheduled",
+        occurred_at="2026-03-04T10:00:00-05:00",
+        interview_at="2026-03-10T14:00:00-04:00",
+    )
+    body = api.get(f"/v1/interviews/{interview['id']}").json()
+    assert body["interview_at"] == "2026-03-10T18:00:00Z"
+    assert body["first_interview_at"] == "2026-03-02T15:00:00Z"
+    # A round recorded later but dated earlier does not replace the latest round.
+    api.event(
+        interview["id"],
+        type="round_scheduled",
+        occurred_at="2026-03-03T10:00:00-05:00",
+        interview_at="2026-03-05T14:00:00-05:00",
+    )
+    assert api.get(f"/v1/interviews/{interview['id']}").json()["interview_at"] == "2026-03-10T18:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("rejected", "rejected"), ("offer_received", "offer"), ("hired", "hired"), ("withdrawn", "withdrawn")],
+)
+def test_concluding_events_set_the_status(api: Api, kind: str, status: str) -> None:
+    interview = api.interview()
+    api.event(interview["id"], type=kind, occurred_at=MONDAY_NOON)
+    assert api.get(f"/v1/interviews/{interview['id']}").json()["status"] == status
+    assert [i["id"] for i in api.get("/v1/interviews", params={"status": status}).json()["data"]] == [interview["id"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({"type": "timeline_shared"}, ("body", "decision_expected_by")),
+        ({"type": "round_scheduled"}, ("body", "interview_at")),
+        ({"type": "note", "decision_expected_by": "2026-03-06"}, ("body", "decision_expected_by")),
+        ({"type": "note", "interview_at": "2026-03-10T14:00:00-04:00"}, ("body", "interview_at")),
+        ({"type": "round_scheduled", "interview_at": "2026-03-10T14:00:00"}, ("body", "interview_at")),
+        ({"type": "coffee"}, ("body", "type")),
+        ({"type": "note", "occurred_at": "2026-03-02T12:00:00"}, ("body", "occurred_at")),
+        ({"type": "note", "contact_id": "nobody"}, ("body", "contact_id")),
+        ({"type": "note", "channel": "x" * 51}, ("body", "channel")),
+    ],
+)
+def test_rejects_invalid_events(api: Api, body: dict[str, Any], loc: tuple[str, ...]) -> None:
+    interview = api.interview()
+    assert_problem(api.post(events_url(interview["id"]), {"occurred_at": MONDAY_NOON} | body), 422, loc)
+    assert api.get(events_url(interview["id"])).json()["data"] == []
+
+
+def test_occurred_at_more_than_five_minutes_ahead_is_rejected(api: Api) -> None:
+    interview = api.interview()
+    too_late = (datetime.now(UTC) + timedelta(minutes=6)).isoformat()
+    assert_problem(
+        api.post(events_url(interview["id"]), {"type": "note", "occurred_at": too_late}), 422, ("body", "occurred_at")
+    )
+    just_ahead = (datetime.now(UTC) + timedelta(minutes=4)).isoformat()
+    assert api.post(events_url(interview["id"]), {"type": "note", "occurred_at": just_ahead}).status_code == 201
+
+
+def test_contact_of_another_interview_is_rejected(api: Api) -> None:
+    first, second = api.interview(), api.interview()
+    foreign = second["contacts"][0]["id"]
+    response = api.post(
+        events_url(first["id"]), {"type": "thank_you_sent", "occurred_at": MONDAY_NOON, "contact_id": foreign}
+    )
+    assert_problem(response, 422, ("body", "contact_id"))
+
+
+def test_deleting_a_contact_keeps_its_events(api: Api) -> None:
+    interview = api.interview()
+    ben = interview["contacts"][1]["id"]
+    event = api.event(interview["id"], type="reply_received", occurred_at=MONDAY_NOON, contact_id=ben)
+    assert api.delete(f"/v1/interviews/{interview['id']}/contacts/{ben}").status_code == 204
+    listed = api.get(events_url(interview["id"])).json()["data"]
+    assert [(e["id"], e["contact_id"]) for e in listed] == [(event["id"], None)]
+
+
+def test_another_users_interview_looks_missing(api: Api, other: Api) -> None:
+    theirs = other.interview()
+    assert_problem(api.post(events_url(theirs["id"]), {"type": "note", "occurred_at": MONDAY_NOON}), 404)
+    assert_problem(api.get(events_url(theirs["id"])), 404)
+    assert other.get(events_url(theirs["id"])).json()["data"] == []
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_needs_a_valid_key(client: TestClient, api: Api, method: str) -> None:
+    interview = api.interview()
+    for headers in ({}, {"Authorization": "Bearer fu_0_0"}):
+        response = client.request(method, events_url(interview["id"]), json={"type": "note"}, headers=headers)
+        assert_problem(response, 401)
