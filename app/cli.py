@@ -7,7 +7,8 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import FrameType
 
 from sqlmodel import Session
@@ -19,9 +20,14 @@ from app.errors import AppError
 LOCAL_EMAIL = "local@localhost"
 
 
-def _write_session(settings: Settings) -> Session:
+@contextmanager
+def _write_session(settings: Settings) -> Iterator[Session]:
     engine = create_db_engine(settings.model_copy(update={"thread_pool_size": 1}))
-    return Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: True})
+    try:
+        with Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: True}) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def users_create(email: str, settings: Settings) -> int:

@@ -1,0 +1,41 @@
+# make run  - install, migrate the SQLite file, create the local user once, serve on :8000
+# make test - lint, type-check, lint the Dockerfile, run the tests with coverage
+
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTHON ?= python3
+
+.PHONY: venv lint test run openapi clean
+
+# Re-installs whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict app
+	$(BIN)/hadolint --failure-threshold warning Dockerfile
+
+test: lint
+	$(BIN)/coverage erase
+	$(BIN)/pytest --cov=app --cov-branch --cov-report=term
+	$(BIN)/coverage report --include='app/rules/*' --fail-under=100
+
+run: venv
+	$(BIN)/alembic upgrade head
+	$(BIN)/followup users local
+	@echo
+	@echo "Serving on http://127.0.0.1:8000 - open http://127.0.0.1:8000/docs (Ctrl-C stops)"
+	$(BIN)/followup serve
+
+openapi: venv
+	$(BIN)/followup openapi > openapi/openapi.json
+
+clean:
+	rm -rf $(VENV) .coverage .pytest_cache .mypy_cache .ruff_cache

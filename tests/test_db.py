@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from conftest import alembic_config
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import WRITE_OPTION, create_db_engine
+from app.models import metadata
+
+
+def test_upgrade_downgrade_upgrade(database_url: str, engine: Engine) -> None:
+    config = alembic_config(database_url)
+    command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    command.upgrade(config, "head")
+    assert {"users", "api_keys", "interviews", "contacts", "events", "policies"} <= set(
+        inspect(engine).get_table_names()
+    )
+
+
+def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_sqlite_connections_are_configured(tmp_path: Path) -> None:
+    engine = create_db_engine(Settings(database_url=f"sqlite:///{tmp_path}/x.db", sqlite_busy_timeout_ms=1234))
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+    engine.dispose()
+
+
+def test_sqlite_writers_queue_instead_of_failing(tmp_path: Path) -> None:
+    """Two write transactions: the second waits for the first (BEGIN IMMEDIATE + busy
+    timeout) instead of failing with 'database is locked' when it upgrades its lock."""
+    engine = create_db_engine(Settings(database_url=f"sqlite:///{tmp_path}/w.db", thread_pool_size=2))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE counter (n INTEGER)")
+        connection.exec_driver_sql("INSERT INTO counter VALUES (0)")
+    errors: list[BaseException] = []
+
+    def increment() -> None:
+        try:
+            for _ in range(20):
+                with Session(engine, execution_options={WRITE_OPTION: True}) as session:
+                    n = session.execute(text("SELECT n FROM counter")).scalar_one()
+                    session.execute(text("UPDATE counter SET n = :n"), {"n": n + 1})
+                    session.commit()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=increment) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT n FROM counter").scalar() == 40
+    assert errors == []
+    engine.dispose()
+
+
+def test_pool_is_at_least_the_thread_pool(tmp_path: Path) -> None:
+    engine = create_db_engine(Settings(database_url=f"sqlite:///{tmp_path}/p.db", thread_pool_size=17))
+    assert engine.pool.size() >= 17  # type: ignore[attr-defined]
+    engine.dispose()
+
+
+def test_naive_datetimes_are_not_stored(engine: Engine) -> None:
+    from datetime import datetime
+
+    from app.users.models import User
+
+    with Session(engine) as session:
+        session.add(User(email="naive@example.com", created_at=datetime(2026, 1, 1)))
+        with pytest.raises(Exception, match="naive"):
+            session.flush()

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from conftest import assert_problem
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ok"}
+
+
+def test_readiness_fails_without_a_database(tmp_path: Path) -> None:
+    broken = create_app(Settings(database_url=f"sqlite:///{tmp_path}/missing/dir/x.db", thread_pool_size=1))
+    with TestClient(broken) as client:
+        assert client.get("/healthz").status_code == 200
+        problem = assert_problem(client.get("/readyz"), 503)
+        assert "sqlite" not in json.dumps(problem).lower()
+
+
+def test_metrics(client: TestClient) -> None:
+    client.get("/healthz")
+    body = client.get("/metrics").text
+    assert "http_requests_total" in body
+
+
+def test_docs_are_served_from_local_files(client: TestClient) -> None:
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assert "http://" not in html
+        assert "https://" not in html
+        for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
+            assert client.get(asset).status_code == 200, asset
+    assert "swagger-ui-bundle.js" in client.get("/docs").text
+    assert "redoc.standalone.js" in client.get("/redoc").text
+
+
+def test_swagger_authorize_takes_a_bearer_key(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key: `fu_<prefix>_<secret>`.",
+    }
+    assert schema["paths"]["/v1/interviews"]["post"]["security"] == [{"ApiKey": []}]
+    assert "security" not in schema["paths"]["/healthz"]["get"]
+
+
+def test_committed_openapi_matches_the_app(app: FastAPI) -> None:
+    committed = json.loads((ROOT / "openapi" / "openapi.json").read_text())
+    assert committed == app.openapi(), "regenerate it with `make openapi`"
+
+
+def test_openapi_names_operations_and_documents_problems(app: FastAPI) -> None:
+    schema = app.openapi()
+    operations = {
+        op["operationId"]: op for path in schema["paths"].values() for op in path.values() if "operationId" in op
+    }
+    for name in (
+        "createInterview",
+        "listInterviews",
+        "getInterview",
+        "updateInterview",
+        "deleteInterview",
+        "createContact",
+        "listContacts",
+        "createEvent",
+        "listEvents",
+        "getNextAction",
+        "checkOutreach",
+        "listFollowUps",
+        "getPolicy",
+        "updatePolicy",
+        "listRules",
+        "simulateNextAction",
+        "createApiKey",
+        "listApiKeys",
+        "deleteApiKey",
+    ):
+        operation = operations[name]
+        assert operation["tags"], name
+        responses = operation["responses"]
+        statuses = ["401", "500"] + (["422"] if "parameters" in operation or "requestBody" in operation else [])
+        for status in statuses:
+            assert "application/problem+json" in responses[status]["content"], (name, status)
+        body = operation.get("requestBody")
+        if body:
+            body_schema = body["content"]["application/json"]["schema"]
+            ref = body_schema.get("$ref") or next(s["$ref"] for s in body_schema["anyOf"] if "$ref" in s)
+            ref = ref.rsplit("/", 1)[-1]
+            assert schema["components"]["schemas"][ref].get("examples"), name
+    assert "404" in operations["getInterview"]["responses"]
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+
+
+def test_unknown_route_and_wrong_method_are_problems(client: TestClient) -> None:
+    assert_problem(client.get("/v1/nothing-here"), 404)
+    assert_problem(client.put("/healthz"), 405)
+
+
+def test_an_unexpected_error_shows_no_trace(tmp_path: Path) -> None:
+    # No migrations ran on this database: every query fails with an SQL error.
+    bare = create_app(Settings(database_url=f"sqlite:///{tmp_path}/bare.db", thread_pool_size=1))
+    with TestClient(bare, raise_server_exceptions=False) as client:
+        response = client.get("/v1/interviews", headers={"Authorization": "Bearer fu_abc_def"})
+    problem = assert_problem(response, 500)
+    text = json.dumps(problem).lower()
+    for leak in ("traceback", "select", "api_keys", "sqlite", "operationalerror"):
+        assert leak not in text
