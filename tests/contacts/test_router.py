@@ -3,9 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-
 from conftest import Api, assert_problem
+from fastapi.testclient import TestClient
 
 CAROL = {"name": "Carol", "email": "carol@example.com", "role": "interviewer"}
 

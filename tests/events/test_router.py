@@ -4,9 +4,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-
 from conftest import Api, assert_problem
+from fastapi.testclient import TestClient
 
 MONDAY_NOON = "2026-03-02T12:00:00-05:00"
 

@@ -4,13 +4,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from conftest import Api, assert_problem
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.db import WRITE_OPTION
 from app.followups import service as followup_service
-from conftest import Api, assert_problem
 
 
 def agenda(api: Api, **params: Any) -> list[dict[str, Any]]:
