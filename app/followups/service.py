@@ -149,11 +149,18 @@ def agenda(
         session, user_id=user.id, due_by=due_by, limit=limit, start_after=start_after
     )
     kept, next_cursor = page(rows, limit, lambda row: (row.next_action_at, row.id))
-    reference = due_by or utcnow()
+    now = utcnow()
+    reference = due_by or now
     items = []
     for interview in kept:
-        stored = NextActionPublic.model_validate(interview.next_action_result)
-        assert interview.next_action_at is not None  # the query keeps dated actions only
-        stored.due = reference >= interview.next_action_at
-        items.append(AgendaItem(interview=InterviewSummary.model_validate(interview), next_action=stored))
+        expires_at = interview.next_action_expires_at
+        if expires_at is not None and expires_at <= now:
+            # Its time ran out with no write (a thank-you window closed): show the fresh
+            # action now; the worker stores it, and the row takes its new place then.
+            action = to_public(rules.next_action(facts_for(session, interview), now))
+        else:
+            action = NextActionPublic.model_validate(interview.next_action_result)
+        assert action.earliest_allowed_at is not None  # the query keeps dated actions only
+        action.due = reference >= action.earliest_allowed_at
+        items.append(AgendaItem(interview=InterviewSummary.model_validate(interview), next_action=action))
     return items, next_cursor

@@ -199,7 +199,7 @@ def test_agenda_rejects_invalid_parameters(api: Api, params: dict[str, Any], loc
     assert_problem(api.get("/v1/follow-ups", params=params), 422, loc)
 
 
-def test_expired_thank_you_is_refreshed_by_the_worker(
+def test_expired_thank_you_is_shown_fresh_and_refreshed_by_the_worker(
     api: Api, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     start = datetime.now(UTC) + timedelta(hours=1)
@@ -208,6 +208,8 @@ def test_expired_thank_you_is_refreshed_by_the_worker(
 
     later = start + timedelta(days=3)
     monkeypatch.setattr(followup_service, "utcnow", lambda: later)
+    # Before the worker runs, the agenda already shows the action that replaced it.
+    assert stored(api, interview["id"])["action"] == "send_status_check"  # type: ignore[index]
     with Session(engine, execution_options={WRITE_OPTION: True}) as session:
         assert followup_service.refresh_expired(session) == 1
         session.commit()
