@@ -93,6 +93,8 @@ def serve(settings: Settings) -> int:
         workers=settings.workers,
         log_level=settings.log_level,
         proxy_headers=True,
+        # SIGTERM: stop accepting, let the requests in flight finish (up to this long).
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )
     return 0
 
@@ -100,6 +102,7 @@ def serve(settings: Settings) -> int:
 def worker(settings: Settings, *, once: bool = False) -> int:
     """Refresh stored next actions whose time ran out, every `worker_interval_seconds`."""
     from app.followups import service as followup_service
+    from app.idempotency import service as idempotency_service
 
     stop = threading.Event()
 
@@ -111,6 +114,7 @@ def worker(settings: Settings, *, once: bool = False) -> int:
     while True:
         with _write_session(settings) as session:
             refreshed = followup_service.refresh_expired(session)
+            idempotency_service.purge_expired(session)
             session.commit()
         print(f"refreshed {refreshed} next actions", flush=True)
         if once or stop.wait(settings.worker_interval_seconds):

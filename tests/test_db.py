@@ -3,17 +3,20 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import anyio.to_thread
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import alembic_config
+from conftest import alembic_config, new_user
+from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.config import Settings
 from app.db import WRITE_OPTION, create_db_engine
+from app.main import create_app
 from app.models import metadata
 
 
@@ -87,3 +90,34 @@ def test_naive_datetimes_are_not_stored(engine: Engine) -> None:
         session.add(User(email="naive@example.com", created_at=datetime(2026, 1, 1)))
         with pytest.raises(Exception, match="naive"):
             session.flush()
+
+
+def test_the_lifespan_sizes_the_thread_pool(database_url: str) -> None:
+    application = create_app(Settings(database_url=database_url, thread_pool_size=7))
+    with TestClient(application) as client:
+        tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+    application.state.engine.dispose()
+    assert tokens == 7
+
+
+def test_more_requests_than_connections_queue_instead_of_starving(database_url: str, engine: Engine) -> None:
+    """40 requests at once with 2 threads and 2 connections (no overflow): each request
+    keeps its connection between thread hops, so without a limit on the requests that
+    hold one, threads wait for connections held by requests that wait for threads, until
+    the pool timeout fails them."""
+    settings = Settings(database_url=database_url, thread_pool_size=2, db_pool_overflow=0, db_pool_timeout_seconds=3)
+    application = create_app(settings)
+    headers = new_user(application.state.engine, "pool@example.com")
+    statuses: list[int] = []
+    with TestClient(application, raise_server_exceptions=False) as client:
+
+        def list_interviews() -> None:
+            statuses.append(client.get("/v1/interviews", headers=headers).status_code)
+
+        threads = [threading.Thread(target=list_interviews) for _ in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    application.state.engine.dispose()
+    assert statuses == [200] * 40

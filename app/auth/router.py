@@ -13,9 +13,14 @@ router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], responses=AUTH_RESP
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, operation_id="createApiKey")
-def create_api_key(session: SessionDep, user: CurrentUser, body: ApiKeyCreate | None = None) -> ApiKeyCreated:
+def create_api_key(
+    session: SessionDep, user: CurrentUser, response: Response, body: ApiKeyCreate | None = None
+) -> ApiKeyCreated:
     """Create an API key; the key is in this response only."""
     api_key, plain = service.create(session, user=user, name=body.name if body else None)
+    # A secret: no cache keeps it, nor does the idempotency store (a retry with the same
+    # Idempotency-Key is then a 409 rather than a second copy of the key).
+    response.headers["Cache-Control"] = "no-store"
     return ApiKeyCreated(**ApiKeyPublic.model_validate(api_key).model_dump(), key=plain)
 
 

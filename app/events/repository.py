@@ -24,6 +24,9 @@ def list_page(
 
 
 def next_seq(session: Session, *, interview_id: str) -> int:
+    """The next insertion number of the interview's events. The caller holds the
+    interview's row lock (or SQLite's write lock), so concurrent writers cannot read the
+    same maximum; the unique (interview_id, seq) constraint backs this up."""
     highest = session.exec(select(func.max(Event.seq)).where(Event.interview_id == interview_id)).one()
     return (highest or 0) + 1
 

@@ -13,7 +13,9 @@ def get(session: Session, *, user_id: str, interview_id: str, for_update: bool =
     query = select(Interview).where(Interview.id == interview_id, Interview.user_id == user_id)
     if for_update:
         # Serialises writers of one interview on Postgres (SQLite: BEGIN IMMEDIATE does it).
-        query = query.with_for_update()
+        # Once the lock is granted the row is read again, so a version compared for
+        # If-Match, or an event seq derived under the lock, is the committed one.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return session.exec(query).first()
 
 
@@ -29,7 +31,10 @@ def list_page(
 
 
 def list_all_for_user(session: Session, *, user_id: str) -> Sequence[Interview]:
-    return session.exec(select(Interview).where(Interview.user_id == user_id).with_for_update()).all()
+    """Every interview of the user, locked in id order (one order for every writer that
+    locks several, so two of them cannot deadlock)."""
+    query = select(Interview).where(Interview.user_id == user_id).order_by(col(Interview.id))
+    return session.exec(query.with_for_update().execution_options(populate_existing=True)).all()
 
 
 def list_agenda(
