@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
 import anyio.to_thread
+import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -12,10 +14,12 @@ from conftest import alembic_config, new_user
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import WRITE_OPTION, create_db_engine
+from app.db import WRITE_OPTION, create_db_engine, database_unavailable
 from app.main import create_app
 from app.models import metadata
 
@@ -121,3 +125,27 @@ def test_more_requests_than_connections_queue_instead_of_starving(database_url: 
             thread.join()
     application.state.engine.dispose()
     assert statuses == [200] * 40
+
+
+def _sqlite_error(message: str, name: str) -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError(message)
+    error.sqlite_errorname = name  # type: ignore[attr-defined]
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (PoolTimeoutError("QueuePool limit reached"), True),
+        (OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused")), True),
+        (OperationalError("SELECT 1", {}, _sqlite_error("database is locked", "SQLITE_BUSY")), True),
+        (OperationalError("SELECT 1", {}, _sqlite_error("unable to open database file", "SQLITE_CANTOPEN")), True),
+        (OperationalError("SELECT 1", {}, _sqlite_error("no such table: users", "SQLITE_ERROR")), False),
+        (DBAPIError("SELECT 1", {}, Exception("gone"), connection_invalidated=True), True),
+        (InterfaceError("SELECT 1", {}, Exception("connection already closed")), True),
+        (ProgrammingError("SELECT 1", {}, Exception('relation "users" does not exist')), False),
+        (ValueError("not a database error"), False),
+    ],
+)
+def test_which_database_errors_are_outages(error: BaseException, unavailable: bool) -> None:
+    assert database_unavailable(error) is unavailable

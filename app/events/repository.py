@@ -1,17 +1,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
 from app.events.models import Event
 from app.pagination import after
 from app.rules import EventType
 
+# id, type, occurred_at, contact_id, decision_expected_by, interview_at, seq
+EngineRow = tuple[str, str, datetime, str | None, date | None, datetime | None, int]
 
-def list_all(session: Session, *, interview_id: str) -> Sequence[Event]:
-    query = select(Event).where(Event.interview_id == interview_id)
-    return session.exec(query.order_by(col(Event.occurred_at), col(Event.seq))).all()
+
+def list_engine_rows(session: Session, *, interview_id: str) -> Sequence[EngineRow]:
+    """The interview's events, oldest first, as plain rows of what the rules engine reads.
+    Every write refreshes the stored next action from all the events, so this skips
+    building ORM objects: several times faster on an interview with many events."""
+    query = core_select(
+        col(Event.id),
+        col(Event.type),
+        col(Event.occurred_at),
+        col(Event.contact_id),
+        col(Event.decision_expected_by),
+        col(Event.interview_at),
+        col(Event.seq),
+    ).where(col(Event.interview_id) == interview_id)
+    session.flush()  # the connection, unlike the session, does not flush pending changes
+    return session.connection().execute(query.order_by(col(Event.occurred_at), col(Event.seq))).all()
 
 
 def list_page(

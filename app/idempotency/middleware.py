@@ -50,6 +50,11 @@ PARAMETER = {
 }
 
 
+def fingerprint(query_string: bytes, body: bytes) -> str:
+    """What must be the same for a retry: the query string and the body, byte for byte."""
+    return hashlib.sha256(query_string + b"\n" + body).hexdigest()
+
+
 def _valid_key(key: str) -> bool:
     return 0 < len(key) <= MAX_KEY_LENGTH and all(" " <= char <= "~" for char in key)
 
@@ -75,17 +80,19 @@ class IdempotencyMiddleware:
             )
             return
         app: FastAPI = scope["app"]
-        body = await _read_body(receive)
+        body = await read_body(receive)
+        if body is None:
+            return  # nobody to answer
         try:
             user_id = await run_db(app, partial(_user_id, app, headers.get("authorization")))
             if user_id is None:
                 # No valid API key: the route answers 401 (or authenticates otherwise).
-                await self.app(scope, _replay_body(body, receive), send)
+                await self.app(scope, replay_body(body, receive), send)
                 return
             request_scope = service.Scope(user_id=user_id, key=key, method="POST", path=scope["path"])
-            fingerprint = hashlib.sha256(scope.get("query_string", b"") + b"\n" + body).hexdigest()
+            digest = fingerprint(scope.get("query_string", b""), body)
             ttl = timedelta(hours=app.state.settings.idempotency_key_hours)
-            found = await run_db(app, partial(_claim, app, request_scope, fingerprint, ttl))
+            found = await run_db(app, partial(_claim, app, request_scope, digest, ttl))
         except SQLAlchemyError as error:
             if not database_unavailable(error):
                 raise
@@ -93,7 +100,7 @@ class IdempotencyMiddleware:
             return
         if found.outcome is Outcome.CLAIMED:
             assert found.row is not None
-            await self._run(app, scope, _replay_body(body, receive), send, found.row.id, found.row.attempt)
+            await self._run(app, scope, replay_body(body, receive), send, found.row.id, found.row.attempt)
             return
         await _answer_without_running(found, scope, receive, send)
 
@@ -156,19 +163,20 @@ async def _answer_without_running(found: Claim, scope: Scope, receive: Receive, 
     await response(scope, receive, send)
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None when the client went away before sending it."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks)
 
 
-def _replay_body(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the app the body read already, then the client's messages."""
     sent = False
 
     async def replay() -> Message:
