@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import new_user
+from conftest import Api, new_user
 from live import LiveServer, running_server
 from sqlalchemy.engine import Engine
 
@@ -37,18 +37,7 @@ def headers(engine: Engine) -> dict[str, str]:
 
 
 def new_interview(http: httpx.Client, headers: dict[str, str]) -> dict[str, Any]:
-    body = {
-        "company": "Acme",
-        "role_title": "Backend Engineer",
-        "role_family": "engineering",
-        "interview_at": "2026-03-02T10:00:00-05:00",
-        "timezone": "America/New_York",
-        "contacts": [{"name": "Ana", "email": "ana@example.com", "role": "recruiter", "is_primary": True}],
-    }
-    response = http.post("/v1/interviews", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
+    return Api(http, headers).interview()
 
 
 def all_events(http: httpx.Client, headers: dict[str, str], interview_id: str) -> list[dict[str, Any]]:

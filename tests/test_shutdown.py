@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from conftest import new_user
+from conftest import Api, new_user
 from live import start_server
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
@@ -26,7 +26,7 @@ from app.interviews.models import Interview
 pytestmark = pytest.mark.slow
 
 IN_FLIGHT = 50
-SEEDED_EVENTS = 1000
+SEEDED_EVENTS = 1500
 
 
 def seed_events(engine: Engine, interview_id: str) -> None:
@@ -51,16 +51,8 @@ def test_sigterm_with_50_requests_in_flight_completes_them_all(
     server = start_server(database_url, tmp_path_factory.mktemp("shutdown"), workers=2)
     sockets: list[socket.socket] = []
     try:
-        interview = httpx.post(
-            f"{server.base_url}/v1/interviews",
-            json={
-                "company": "Acme",
-                "role_title": "Engineer",
-                "role_family": "engineering",
-                "interview_at": "2026-03-02T10:00:00Z",
-            },
-            headers=headers,
-        ).json()
+        with httpx.Client(base_url=server.base_url, timeout=60) as client:
+            interview = Api(client, headers).interview()
         seed_events(engine, interview["id"])
         address = urlsplit(server.base_url)
         body = json.dumps({"type": "note", "occurred_at": "2026-05-01T09:00:00Z"}).encode()
