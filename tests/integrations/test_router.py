@@ -706,3 +706,31 @@ def test_secrets_stay_out_of_reprs_and_delivery_listings(client: TestClient, api
         assert row is not None
         assert GREENHOUSE_SECRET not in repr(row)
         assert row.secret == GREENHOUSE_SECRET
+
+
+def test_integration_operations_are_documented(app: Any) -> None:
+    schema = app.openapi()
+    operations = {
+        op["operationId"]: op
+        for path in schema["paths"].values()
+        for op in path.values()
+        if "integrations" in op.get("tags", [])
+    }
+    assert set(operations) == {
+        "createIntegration",
+        "listIntegrations",
+        "getIntegration",
+        "deleteIntegration",
+        "rotateIntegrationSecret",
+        "listIntegrationDeliveries",
+    }
+    for name, operation in operations.items():
+        assert operation["security"] == [{"ApiKey": []}], name
+        for status in ("401", "422", "500"):
+            assert "application/problem+json" in operation["responses"][status]["content"], (name, status)
+        if "{integration_id}" in next(p for p, item in schema["paths"].items() if operation in item.values()):
+            assert "404" in operation["responses"], name
+    for component in ("IntegrationCreate", "SecretRotation"):
+        assert schema["components"]["schemas"][component]["examples"]
+    secret = schema["components"]["schemas"]["IntegrationCreate"]["properties"]["secret"]["anyOf"][0]
+    assert secret["writeOnly"] is True
