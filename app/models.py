@@ -4,8 +4,9 @@ from app.auth.models import ApiKey
 from app.contacts.models import Contact
 from app.db import metadata
 from app.events.models import Event
+from app.integrations.models import Delivery, Integration
 from app.interviews.models import Interview
 from app.policy.models import PolicyOverrides
 from app.users.models import User
 
-__all__ = ["ApiKey", "Contact", "Event", "Interview", "PolicyOverrides", "User", "metadata"]
+__all__ = ["ApiKey", "Contact", "Delivery", "Event", "Integration", "Interview", "PolicyOverrides", "User", "metadata"]
