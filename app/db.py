@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from weakref import WeakKeyDictionary
@@ -169,18 +170,35 @@ def session_slots(app: FastAPI) -> CapacityLimiter:
 
 async def run_db(app: FastAPI, work: Callable[[], T]) -> T:
     """Run blocking database `work` from async code: in a worker thread, within one of
-    the app's session slots (see `session_slots`)."""
+    the app's session slots (see `session_slots`). Routes that open their own
+    `unit_of_work` go through here too."""
     async with session_slots(app):
         return await anyio.to_thread.run_sync(work)
+
+
+def _new_session(engine: Engine, *, writes: bool) -> Session:
+    return Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: writes})
+
+
+@contextmanager
+def unit_of_work(engine: Engine, *, writes: bool) -> Iterator[Session]:
+    """A session whose transaction commits when the block ends and rolls back when it
+    raises. Services and repositories never commit."""
+    session = _new_session(engine, writes=writes)
+    try:
+        yield session
+    except BaseException:
+        _rollback_and_close(session)
+        raise
+    _commit_and_close(session, ())
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The unit of work of one request: commit when the route returns, roll back when it
     raises. Services and repositories never commit."""
-    engine: Engine = request.app.state.engine
     writes = request.method not in ("GET", "HEAD", "OPTIONS")
     async with session_slots(request.app):
-        session = Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: writes})
+        session = _new_session(request.app.state.engine, writes=writes)
         try:
             yield session
         except BaseException:

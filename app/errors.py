@@ -76,6 +76,11 @@ class InvalidInput(AppError):
         return cls(msg, [ProblemError(loc=list(loc), msg=msg)])
 
 
+class ContentTooLarge(AppError):
+    status = 413
+    title = "Content Too Large"
+
+
 class PreconditionFailed(AppError):
     """An `If-Match` that no longer matches: someone changed the object since it was read."""
 
@@ -128,16 +133,26 @@ def problem_response(
     )
 
 
+def render(error: AppError) -> JSONResponse:
+    """The problem response for a domain error, for a route that answers it itself
+    (so that its transaction still commits) rather than raising it."""
+    return problem_response(error.status, error.detail, title=error.title, errors=error.errors, headers=error.headers)
+
+
 def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers)
+    return render(exc)
+
+
+def describe(errors: Sequence[ProblemError]) -> str:
+    """One line naming each invalid field: the `detail` of a validation problem."""
+    return "; ".join(f"{'.'.join(str(part) for part in e.loc)}: {e.msg}" for e in errors)
 
 
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [ProblemError(loc=list(error["loc"]), msg=error["msg"]) for error in exc.errors()]
-    detail = "; ".join(f"{'.'.join(str(part) for part in e.loc)}: {e.msg}" for e in errors)
-    return problem_response(422, detail, errors=errors)
+    return problem_response(422, describe(errors), errors=errors)
 
 
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -153,8 +168,7 @@ def _not_modified(_request: Request, exc: Exception) -> Response:
 
 
 def unavailable_response() -> JSONResponse:
-    error = ServiceUnavailable("The database is unavailable; retry shortly.")
-    return problem_response(error.status, error.detail, title=error.title, headers=error.headers)
+    return render(ServiceUnavailable("The database is unavailable; retry shortly."))
 
 
 def _database_error(request: Request, exc: Exception) -> JSONResponse:
@@ -198,4 +212,8 @@ NOT_MODIFIED_RESPONSES: dict[int | str, dict[str, Any]] = {
 PRECONDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
     412: _problem("`If-Match` does not match the current ETag: the object changed; nothing was changed"),
     428: _problem("`If-Match` is required (FOLLOWUP_REQUIRE_IF_MATCH)"),
+}
+TOO_LARGE_RESPONSES: dict[int | str, dict[str, Any]] = {413: _problem("The request body is over 1 MiB")}
+SIGNATURE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem("Missing, wrong or stale signature; nothing was stored")
 }

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -26,6 +25,8 @@ from app.errors import PROBLEM_MEDIA_TYPE, UNAVAILABLE_RESPONSES, ServiceUnavail
 from app.events.router import router as events_router
 from app.followups.router import router as followups_router
 from app.idempotency import middleware as idempotency
+from app.integrations.router import router as integrations_router
+from app.integrations.router import webhooks_router as ats_webhooks_router
 from app.interviews.router import router as interviews_router
 from app.policy.router import router as policy_router
 from app.simulate.router import router as simulate_router
@@ -47,6 +48,11 @@ TAGS = [
     {"name": "policy", "description": "Your follow-up policy."},
     {"name": "rules", "description": "The rules the engine applies."},
     {"name": "api-keys", "description": "Your API keys."},
+    {"name": "integrations", "description": "Applicant-tracking systems that send what happens to an application."},
+    {
+        "name": "ats-webhooks",
+        "description": "Where ATS deliveries arrive; the provider's signature authenticates them.",
+    },
     {"name": "service", "description": "Health and readiness, without authentication."},
 ]
 
@@ -85,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         simulate_router,
         policy_router,
         api_keys_router,
+        integrations_router,
+        ats_webhooks_router,
     ):
         app.include_router(router)
     _add_service_routes(app)
@@ -117,7 +125,8 @@ def _add_service_routes(app: FastAPI) -> None:
 
 def _add_docs(app: FastAPI) -> None:
     """Swagger UI and ReDoc from files shipped with the service: no CDN, no internet."""
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    # Swagger UI 5 (swagger-ui-dist from the npm registry, vendored): it renders OpenAPI 3.1.
+    app.mount("/static/swagger", StaticFiles(directory=STATIC_DIR / "swagger"), name="swagger")
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/docs", include_in_schema=False)

@@ -123,7 +123,7 @@ class PrivatePostgres:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *command: str) -> None:
-        subprocess.run([*self.run_as, *command], check=True, capture_output=True)  # noqa: S603
+        subprocess.run([*self.run_as, *command], check=True, capture_output=True)
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"

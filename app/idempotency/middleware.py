@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import service as auth_service
-from app.db import BEFORE_COMMIT, WRITE_OPTION, database_unavailable, run_db
+from app.db import BEFORE_COMMIT, database_unavailable, run_db, unit_of_work
 from app.errors import ProblemError, problem_response, unavailable_response
 from app.idempotency import service
 from app.idempotency.service import Claim, Outcome
@@ -198,10 +198,6 @@ async def _quietly(app: FastAPI, work: Callable[[], None]) -> None:
         logger.warning("could not record an idempotency key", exc_info=True)
 
 
-def _session(app: FastAPI) -> Session:
-    return Session(app.state.engine, expire_on_commit=False, execution_options={WRITE_OPTION: True})
-
-
 def _user_id(app: FastAPI, authorization: str | None) -> str | None:
     scheme, _, credentials = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not credentials:
@@ -212,22 +208,18 @@ def _user_id(app: FastAPI, authorization: str | None) -> str | None:
 
 
 def _claim(app: FastAPI, scope: service.Scope, fingerprint: str, ttl: timedelta) -> Claim:
-    with _session(app) as session:
-        found = service.claim(session, scope=scope, fingerprint=fingerprint, ttl=ttl)
-        session.commit()
-        return found
+    with unit_of_work(app.state.engine, writes=True) as session:
+        return service.claim(session, scope=scope, fingerprint=fingerprint, ttl=ttl)
 
 
 def _finish(app: FastAPI, key_id: str, attempt: str, status: int, headers: list[tuple[str, str]], body: Any) -> None:
-    with _session(app) as session:
+    with unit_of_work(app.state.engine, writes=True) as session:
         service.finish(session, key_id=key_id, attempt=attempt, status_code=status, headers=headers, body=body)
-        session.commit()
 
 
 def _release(app: FastAPI, key_id: str, attempt: str) -> None:
-    with _session(app) as session:
+    with unit_of_work(app.state.engine, writes=True) as session:
         service.release(session, key_id=key_id, attempt=attempt)
-        session.commit()
 
 
 def document(schema: dict[str, Any]) -> None:

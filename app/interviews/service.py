@@ -14,12 +14,16 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.etags import NONE, Preconditions, Tagged, make_etag
 from app.events import repository as event_repository
 from app.followups import service as followup_service
+from app.integrations import service as integration_service
 from app.interviews import repository
 from app.interviews.models import Interview, StatusSource
 from app.interviews.schemas import InterviewCreate, InterviewPublic, InterviewUpdate
 from app.pagination import decode_cursor, page
 from app.rules import Status
 from app.users.models import User
+
+# The fields that link an interview to an application of an ATS integration.
+LINK_FIELDS = frozenset({"integration_id", "ats_application_id"})
 
 
 def require(session: Session, *, user: User, interview_id: str, for_update: bool = False) -> Interview:
@@ -48,6 +52,9 @@ def create(session: Session, *, user: User, body: InterviewCreate) -> Tagged[Int
     primaries = [index for index, contact in enumerate(body.contacts) if contact.is_primary]
     if len(primaries) > 1:
         raise InvalidInput.at(["body", "contacts", primaries[1], "is_primary"], "Only one contact can be primary.")
+    integration_service.check_link(
+        session, user=user, integration_id=body.integration_id, ats_application_id=body.ats_application_id
+    )
     fields = body.model_dump(exclude={"contacts"})
     interview = repository.add(
         session,
@@ -56,6 +63,7 @@ def create(session: Session, *, user: User, body: InterviewCreate) -> Tagged[Int
     for contact in body.contacts:
         contact_repository.add(session, contact=Contact(interview_id=interview.id, **contact.model_dump()))
     followup_service.refresh(session, interview=interview)
+    integration_service.apply_unmatched(session, interview=interview)
     return _tagged(session, interview)
 
 
@@ -82,9 +90,24 @@ def list_page(
 def update(
     session: Session, *, user: User, interview_id: str, body: InterviewUpdate, preconditions: Preconditions = NONE
 ) -> Tagged[InterviewPublic]:
+    changes = body.model_dump(exclude_unset=True)
+    relinks = not LINK_FIELDS.isdisjoint(changes)
+    if relinks:
+        # Deliveries lock the integration before the interview; take them in that order too.
+        current = require(session, user=user, interview_id=interview_id)
+        integration_service.lock(
+            session, user=user, integration_id=changes.get("integration_id", current.integration_id)
+        )
     interview = require(session, user=user, interview_id=interview_id, for_update=True)
     preconditions.check(etag_of(interview), what="interview")
-    changes = body.model_dump(exclude_unset=True)
+    if relinks:
+        integration_service.check_link(
+            session,
+            user=user,
+            integration_id=changes.get("integration_id", interview.integration_id),
+            ats_application_id=changes.get("ats_application_id", interview.ats_application_id),
+            interview_id=interview.id,
+        )
     if "interview_at" in changes:
         if event_repository.latest_round(session, interview_id=interview.id) is not None:
             raise Conflict(
@@ -96,6 +119,8 @@ def update(
     for key, value in changes.items():
         setattr(interview, key, value)
     touch(session, interview=interview)
+    if relinks:
+        integration_service.apply_unmatched(session, interview=interview)
     return _tagged(session, interview)
 
 

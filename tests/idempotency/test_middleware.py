@@ -154,6 +154,16 @@ def test_a_new_api_key_is_not_kept_for_replays(api: Api, engine: Engine) -> None
     assert first.json()["key"].encode() not in repr(row.response_headers).encode()
 
 
+def test_an_integration_secret_is_not_kept_for_replays(api: Api, engine: Engine) -> None:
+    body = {"provider": "standard", "company": "Acme"}
+    first = post(api, "/v1/integrations", body, "connect")
+    assert (first.status_code, first.headers["Cache-Control"]) == (201, "no-store")
+    assert_problem(post(api, "/v1/integrations", body, "connect"), 409)
+    assert len(api.get("/v1/integrations").json()["data"]) == 1
+    (row,) = rows(engine)
+    assert row.response_body is None
+
+
 @pytest.mark.parametrize("key", ["", " ", "x" * 256, "clé"])
 def test_invalid_keys_are_a_422(api: Api, key: str) -> None:
     # Sent as raw bytes: a UTF-8 key arrives as non-ASCII bytes.
