@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio.to_thread
@@ -12,14 +13,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from conftest import alembic_config, new_user
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect, text
+from sqlalchemy import JSON, column, inspect, table, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import WRITE_OPTION, create_db_engine, database_unavailable
+from app.db import WRITE_OPTION, UTCDateTime, create_db_engine, database_unavailable
 from app.main import create_app
 from app.models import metadata
 
@@ -29,9 +30,24 @@ def test_upgrade_downgrade_upgrade(database_url: str, engine: Engine) -> None:
     command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     command.upgrade(config, "head")
-    assert {"users", "api_keys", "interviews", "contacts", "events", "policies"} <= set(
+    assert {"users", "api_keys", "interviews", "contacts", "events", "policies", "idempotency_keys"} <= set(
         inspect(engine).get_table_names()
     )
+
+
+def test_rows_from_before_row_versions_start_at_version_1(database_url: str, engine: Engine) -> None:
+    config = alembic_config(database_url)
+    command.downgrade(config, "-1")
+    assert "version" not in {column["name"] for column in inspect(engine).get_columns("policies")}
+    now = datetime.now(UTC)
+    users = table("users", column("id"), column("email"), column("created_at", UTCDateTime()))
+    policies = table("policies", column("user_id"), column("overrides", JSON()), column("updated_at", UTCDateTime()))
+    with engine.begin() as connection:
+        connection.execute(users.insert().values(id="u1", email="old@example.com", created_at=now))
+        connection.execute(policies.insert().values(user_id="u1", overrides={"send_hour": 8}, updated_at=now))
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version FROM policies")).scalar_one() == 1
 
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
