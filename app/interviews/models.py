@@ -54,3 +54,6 @@ class Interview(SQLModel, table=True):
     next_action_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     next_action_policy_version: str = Field(default="", max_length=64)
     next_action_result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # When the `follow_up.due` webhook of the stored action is to go out; null once it has
+    # (or with no dated action). Kept by app.webhooks_out.outbox; the worker scans this index.
+    due_notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
