@@ -32,6 +32,9 @@ metadata = SQLModel.metadata
 # its transaction starts with BEGIN IMMEDIATE so that concurrent writers queue on the
 # busy timeout instead of failing when a read lock cannot be upgraded.
 WRITE_OPTION = "followup_write"
+# A GET that may write (one that creates what it reads on first use) sets this scope key
+# with the `writes` dependency, before the session opens.
+WRITES_SCOPE_KEY = "followup.writes"
 
 
 def new_id() -> str:
@@ -107,7 +110,7 @@ def get_session(request: Request) -> Iterator[Session]:
     """The unit of work of one request: commit when the route returns, roll back when it
     raises. Services and repositories never commit."""
     engine: Engine = request.app.state.engine
-    writes = request.method not in ("GET", "HEAD", "OPTIONS")
+    writes = request.method not in ("GET", "HEAD", "OPTIONS") or request.scope.get(WRITES_SCOPE_KEY, False)
     with Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: writes}) as session:
         try:
             yield session
@@ -115,6 +118,10 @@ def get_session(request: Request) -> Iterator[Session]:
             session.rollback()
             raise
         session.commit()
+
+
+def writes(request: Request) -> None:
+    request.scope[WRITES_SCOPE_KEY] = True
 
 
 # scope="function": commit before the response is sent, so a failed commit is never
