@@ -37,27 +37,34 @@ class BlockedAddress(httpcore.ConnectError):
     """A connection refused before it was made: the host resolves to a non-public address."""
 
 
-def embedded_addresses(ip: IPAddress) -> list[IPAddress]:
-    """`ip` and every IPv4 address an IPv6 address carries (mapped, 6to4, Teredo, NAT64)."""
-    found: list[IPAddress] = [ip]
+def _translated(ip: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv4-mapped or NAT64 IPv6 address stands for."""
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
-            found.append(ip.ipv4_mapped)
-        if ip.sixtofour is not None:
-            found.append(ip.sixtofour)
-        if ip.teredo is not None:
-            found.extend(ip.teredo)
+            return ip.ipv4_mapped
         if ip in NAT64:
-            found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    return found
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _carried(ip: IPAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a 6to4 or Teredo address carries."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    return ([ip.sixtofour] if ip.sixtofour is not None else []) + list(ip.teredo or ())
+
+
+def _routable(ip: IPAddress) -> bool:
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 
 def is_public(ip: IPAddress) -> bool:
     """Globally routable unicast: not private, loopback, link-local, shared (CGNAT),
     multicast, reserved or unspecified, nor an IPv6 form of one of those."""
-    return all(
-        address.is_global and not address.is_multicast and not address.is_reserved for address in embedded_addresses(ip)
-    )
+    translated = _translated(ip)
+    if translated is not None:
+        return _routable(translated)
+    return all(_routable(address) for address in [ip, *_carried(ip)])
 
 
 def resolve(host: str, port: int) -> list[IPAddress]:
