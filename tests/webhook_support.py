@@ -61,6 +61,8 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as most receivers
+
             def do_POST(self) -> None:
                 receiver.handle(self)
 
