@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 from sqlalchemy.exc import IntegrityError
@@ -104,11 +104,13 @@ def render(session: Session, *, token: str, now: datetime) -> bytes:
     calendar.add("x-wr-calname", "Follow-ups")
     calendar.add("x-published-ttl", "PT1H")
     for item in _agenda(session, user):
-        start = item.next_action.earliest_allowed_at
-        assert start is not None  # the agenda holds dated actions only
+        earliest = item.next_action.earliest_allowed_at
+        assert earliest is not None  # the agenda holds dated actions only
+        # In UTC: a fixed offset has no TZID, and would be written as a floating time.
+        start = earliest.astimezone(UTC)
         event = Event()
         event.add("uid", f"{item.interview.id}@followup")
-        event.add("dtstamp", now)
+        event.add("dtstamp", now.astimezone(UTC))
         event.add("dtstart", start)
         event.add("dtend", start + EVENT_LENGTH)
         event.add("summary", summary(item))
