@@ -6,7 +6,6 @@ import argparse
 import json
 import signal
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
@@ -102,10 +101,11 @@ def worker(settings: Settings, *, once: bool = False) -> int:
     send webhook deliveries, every `worker_interval_seconds` (see app.worker)."""
     from app.worker import PassReport, Worker
 
-    stop = threading.Event()
+    engine = create_db_engine(settings.model_copy(update={"thread_pool_size": 2}))
+    runner = Worker(engine, settings)
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
+        runner.stopping.set()
 
     def report(done: PassReport) -> None:
         if done or once:
@@ -113,13 +113,11 @@ def worker(settings: Settings, *, once: bool = False) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    engine = create_db_engine(settings.model_copy(update={"thread_pool_size": 2}))
-    runner = Worker(engine, settings)
     try:
         if once:
             report(runner.run_once())
         else:
-            runner.run(stop, on_pass=report)
+            runner.run(on_pass=report)
     finally:
         runner.close()
         engine.dispose()

@@ -74,6 +74,8 @@ class Worker:
             allow_private=settings.webhooks_allow_private, timeout=settings.webhooks_timeout_seconds
         )
         self.senders = ThreadPoolExecutor(settings.webhooks_concurrency, thread_name_prefix="followup-webhooks")
+        # Set to stop: the current round of sends finishes, nothing new is claimed.
+        self.stopping = threading.Event()
 
     def close(self) -> None:
         self.senders.shutdown(wait=True)
@@ -104,6 +106,8 @@ class Worker:
         disable_after = timedelta(hours=self.settings.webhooks_disable_after_hours)
         attempted = 0
         for _ in range(MAX_DELIVERY_ROUNDS):
+            if self.stopping.is_set():
+                break
             attempted_at = self.clock()
             with self._transaction() as session:
                 claims = delivery.claim(
@@ -130,10 +134,10 @@ class Worker:
                 attempted += 1
         return attempted
 
-    def run(self, stop: threading.Event, on_pass: Callable[[PassReport], None] | None = None) -> None:
-        """Pass after pass until `stop` is set, pausing `worker_interval_seconds` between
-        passes. A failed pass is logged and the next one tries again."""
-        while not stop.is_set():
+    def run(self, on_pass: Callable[[PassReport], None] | None = None) -> None:
+        """Pass after pass until `stopping` is set, pausing `worker_interval_seconds`
+        between passes. A failed pass is logged and the next one tries again."""
+        while not self.stopping.is_set():
             try:
                 report = self.run_once()
             except Exception:
@@ -141,7 +145,7 @@ class Worker:
             else:
                 if on_pass is not None:
                     on_pass(report)
-            stop.wait(self.settings.worker_interval_seconds)
+            self.stopping.wait(self.settings.worker_interval_seconds)
 
 
 class EmbeddedWorker:
@@ -149,17 +153,14 @@ class EmbeddedWorker:
     with the app."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.stop_event = threading.Event()
         self.worker = Worker(engine, settings)
-        self.thread = threading.Thread(
-            target=self.worker.run, args=(self.stop_event,), name="followup-worker", daemon=True
-        )
+        self.thread = threading.Thread(target=self.worker.run, name="followup-worker", daemon=True)
 
     def start(self) -> EmbeddedWorker:
         self.thread.start()
         return self
 
     def stop(self) -> None:
-        self.stop_event.set()
+        self.worker.stopping.set()
         self.thread.join(timeout=self.worker.settings.webhooks_timeout_seconds * 3 + 5)
         self.worker.close()

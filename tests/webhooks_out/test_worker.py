@@ -162,18 +162,17 @@ def test_a_failed_pass_is_logged_and_the_worker_goes_on(
     engine: Engine, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     worker = Worker(engine, Settings(database_url=database_url, worker_interval_seconds=0.01))
-    stop = threading.Event()
     passes = 0
 
     def failing_pass() -> PassReport:
         nonlocal passes
         passes += 1
         if passes == 3:
-            stop.set()
+            worker.stopping.set()
         raise RuntimeError("database went away")
 
     worker.run_once = failing_pass  # type: ignore[method-assign]
-    worker.run(stop)
+    worker.run()
     worker.close()
     assert passes == 3
     assert "worker pass failed" in caplog.text
