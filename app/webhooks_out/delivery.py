@@ -78,6 +78,7 @@ class Claim:
     """A delivery a worker leased, with what it needs to send it without the database."""
 
     delivery_id: str
+    endpoint_id: str
     url: str
     message_id: str
     payload: str
@@ -114,6 +115,7 @@ def claim(session: Session, *, now: datetime, limit: int, lease: timedelta) -> l
         claims.append(
             Claim(
                 delivery_id=delivery.id,
+                endpoint_id=endpoint.id,
                 url=endpoint.url,
                 message_id=delivery.message_id,
                 payload=delivery.payload,
@@ -186,11 +188,12 @@ def record(
 ) -> None:
     """Store the attempt, plan the next one, and keep the endpoint's health: a success
     clears its failure clock; 410 Gone, or failures only for `disable_after`, disable it."""
+    # The endpoint first, then the delivery: the order in which disabling an endpoint locks
+    # them, so that the two never wait for each other.
+    endpoint = repository.get_endpoint_for_record(session, endpoint_id=claim.endpoint_id)
     delivery = repository.get_delivery_for_record(session, delivery_id=claim.delivery_id)
-    if delivery is None:
-        return  # its endpoint was deleted meanwhile
-    endpoint = repository.get_endpoint_for_record(session, endpoint_id=delivery.endpoint_id)
-    assert endpoint is not None  # deleting the endpoint deletes its deliveries
+    if endpoint is None or delivery is None:
+        return  # the endpoint was deleted meanwhile, with its deliveries
     # Read again: the endpoint may have been disabled (and this delivery failed) meanwhile.
     scheduled = delivery.status == DeliveryStatus.PENDING
     disabled_reason = None

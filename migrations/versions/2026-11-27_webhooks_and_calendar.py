@@ -121,6 +121,9 @@ def upgrade() -> None:
     with op.batch_alter_table("interviews", schema=None) as batch_op:
         batch_op.add_column(sa.Column("due_notice_at", app.db.UTCDateTime(), nullable=True))
         batch_op.create_index(batch_op.f("ix_interviews_due_notice_at"), ["due_notice_at"], unique=False)
+    # Stored actions already dated get their follow_up.due when their time comes (no
+    # endpoint exists yet, so those already due only record their notice).
+    op.execute("UPDATE interviews SET due_notice_at = next_action_at WHERE next_action_at IS NOT NULL")
 
 
 def downgrade() -> None:
