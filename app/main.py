@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
@@ -123,7 +122,8 @@ def _add_service_routes(app: FastAPI) -> None:
 
 def _add_docs(app: FastAPI) -> None:
     """Swagger UI and ReDoc from files shipped with the service: no CDN, no internet."""
-    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    # Swagger UI 5 (swagger-ui-dist from the npm registry, vendored): it renders OpenAPI 3.1.
+    app.mount("/static/swagger", StaticFiles(directory=STATIC_DIR / "swagger"), name="swagger")
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/docs", include_in_schema=False)

@@ -1,0 +1,125 @@
+"""Swagger UI in a real browser: headless Chromium, driven by Playwright, against a live
+server started the way the README starts it. No request may leave localhost."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Without these, Chromium reaches for Google's services at start-up.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium() -> str:
+    if Path(CHROMIUM).exists():
+        return CHROMIUM
+    if os.environ.get("CI") != "true":
+        pytest.skip("Chromium is not installed (apt-get install chromium); CI installs it and runs this test")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "chromium"],
+        check=True,
+        env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"},
+    )
+    return shutil.which("chromium") or CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A migrated SQLite file, a user, and `followup serve` on a free port: (base URL, key)."""
+    database = tmp_path_factory.mktemp("browser") / "followup.db"
+    port = _free_port()
+    env = os.environ | {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "FOLLOWUP_PORT": str(port),
+        "FOLLOWUP_HOST": "127.0.0.1",
+    }
+    subprocess.run([BIN / "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
+    created = subprocess.run(
+        [BIN / "followup", "users", "create", "browser@example.com"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    key = created.stdout.strip().splitlines()[-1]
+    server = subprocess.Popen(
+        [BIN / "followup", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start")
+        yield base, key
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_swagger_ui_authorizes_and_lists_interviews(live_server: tuple[str, str]) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base, key = live_server
+    executable = _chromium()
+    outside: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.on(
+                "request",
+                lambda request: None if request.url.startswith((base, "data:")) else outside.append(request.url),
+            )
+            page.goto(f"{base}/docs")
+            page.click("button.authorize")
+            page.fill("div.modal-ux input", key)
+            page.click("div.modal-ux button.modal-btn.auth.authorize")
+            page.click("div.modal-ux button.btn-done")
+            operation = "#operations-interviews-listInterviews"
+            page.click(f"{operation} .opblock-summary")
+            page.click(f"{operation} button.try-out__btn")
+            page.click(f"{operation} button.execute")
+            status = page.locator(f"{operation} .live-responses-table tbody .response-col_status")
+            status.wait_for()
+            assert status.inner_text().strip() == "200"
+            body = page.locator(f"{operation} .live-responses-table tbody .response-col_description pre").first
+            assert '"data"' in body.inner_text()
+        finally:
+            browser.close()
+    assert outside == []
+
+
+def test_the_live_server_wants_the_key(live_server: tuple[str, str]) -> None:
+    base, _ = live_server
+    assert httpx.get(f"{base}/v1/interviews").status_code == 401
