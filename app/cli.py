@@ -105,7 +105,7 @@ def worker(settings: Settings, *, once: bool = False) -> int:
     runner = Worker(engine, settings)
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        runner.stopping.set()
+        runner.stop()
 
     def report(done: PassReport) -> None:
         if done or once:

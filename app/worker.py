@@ -134,9 +134,15 @@ class Worker:
                 attempted += 1
         return attempted
 
+    def stop(self) -> None:
+        """Finish the current round of sends, claim nothing new, and return from `run`."""
+        self.stopping.set()
+        outbox.work_committed.set()
+
     def run(self, on_pass: Callable[[PassReport], None] | None = None) -> None:
-        """Pass after pass until `stopping` is set, pausing `worker_interval_seconds`
-        between passes. A failed pass is logged and the next one tries again."""
+        """Pass after pass until `stop()`, pausing `worker_interval_seconds` between passes,
+        or less when this process commits work for now. A failed pass is logged and the
+        next one tries again."""
         while not self.stopping.is_set():
             try:
                 report = self.run_once()
@@ -145,7 +151,8 @@ class Worker:
             else:
                 if on_pass is not None:
                     on_pass(report)
-            self.stopping.wait(self.settings.worker_interval_seconds)
+            if outbox.work_committed.wait(self.settings.worker_interval_seconds):
+                outbox.work_committed.clear()
 
 
 class EmbeddedWorker:
@@ -161,6 +168,6 @@ class EmbeddedWorker:
         return self
 
     def stop(self) -> None:
-        self.worker.stopping.set()
+        self.worker.stop()
         self.thread.join(timeout=self.worker.settings.webhooks_timeout_seconds * 3 + 5)
         self.worker.close()

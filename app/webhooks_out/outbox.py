@@ -3,11 +3,13 @@ an event is sent if and only if its change was committed."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel
+from sqlalchemy import event
 from sqlmodel import Session
 
 from app.db import utcnow
@@ -25,6 +27,19 @@ from app.webhooks_out.schemas import (
 )
 
 CONCLUDED_RULE = "R0"
+# Set when a transaction commits that gave a worker something to do now (deliveries, a
+# follow-up already due): a worker in this process (the embedded one) does it at once
+# instead of at its next pass.
+work_committed = threading.Event()
+
+
+def _wake_worker(_session: Session) -> None:
+    work_committed.set()
+
+
+def wake_worker_after_commit(session: Session) -> None:
+    if not event.contains(session, "after_commit", _wake_worker):
+        event.listen(session, "after_commit", _wake_worker)
 
 
 def new_message_id() -> str:
@@ -47,6 +62,7 @@ def add_delivery(
         created_at=now,
     )
     repository.add(session, row=delivery)
+    wake_worker_after_commit(session)
     return delivery
 
 
@@ -90,6 +106,8 @@ def after_refresh(session: Session, *, interview: Interview, previous: StoredAct
         return
     interview.due_notice_at = current.earliest_allowed_at
     now = utcnow()
+    if current.earliest_allowed_at is not None and current.earliest_allowed_at <= now:
+        wake_worker_after_commit(session)
     data = _interview_data(interview, now)
     before = None
     if previous.rule is not None:

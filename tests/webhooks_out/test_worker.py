@@ -139,15 +139,21 @@ def test_two_workers_on_postgres_send_each_message_once(
 def test_the_api_process_runs_the_worker_with_sqlite(tmp_path: Path, receiver: Receiver) -> None:
     url = f"sqlite:///{tmp_path / 'embedded.db'}"
     command.upgrade(alembic_config(url), "head")
-    settings = Settings(database_url=url, thread_pool_size=2, worker_interval_seconds=0.05, webhooks_allow_private=True)
+    # A long pause between passes: what a request commits wakes the worker at once.
+    settings = Settings(database_url=url, thread_pool_size=2, worker_interval_seconds=60, webhooks_allow_private=True)
     assert settings.runs_embedded_worker
     app = create_app(settings)
     with TestClient(app) as client:
         api = Api(client, new_user(app.state.engine, "me@example.com"))
-        subscribe(api, receiver, ["follow_up.due"])
+        endpoint = subscribe(api, receiver)
         interview = api.interview()
-        wait_for(lambda: len(receiver.received) == 1)
-        assert receiver.received[0].payload["data"]["interview"]["id"] == interview["id"]
+        wait_for(lambda: len(receiver.received) == 2, seconds=10)
+        assert {r.payload["type"] for r in receiver.received} == {"next_action.changed", "follow_up.due"}
+        assert receiver.of_type("follow_up.due")[0].payload["data"]["interview"]["id"] == interview["id"]
+        api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test")
+        wait_for(lambda: len(receiver.received) == 3, seconds=10)
+        started = time.monotonic()
+    assert time.monotonic() - started < 10  # stopping does not wait for the pause to end
     assert not [t for t in threading.enumerate() if t.name == "followup-worker"]
 
 
@@ -168,7 +174,7 @@ def test_a_failed_pass_is_logged_and_the_worker_goes_on(
         nonlocal passes
         passes += 1
         if passes == 3:
-            worker.stopping.set()
+            worker.stop()
         raise RuntimeError("database went away")
 
     worker.run_once = failing_pass  # type: ignore[method-assign]
