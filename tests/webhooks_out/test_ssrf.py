@@ -252,3 +252,13 @@ def test_allow_private_still_refuses_numeric_hosts(api: Api) -> None:
 )
 def test_is_public(address: str, public: bool) -> None:
     assert ssrf.is_public(ipaddress.ip_address(address)) is public
+
+
+def test_the_delivery_client_keeps_httpx_connection_limits() -> None:
+    """Without limits, threads sending at once sometimes failed with EBADF on a connection
+    the pool had closed, after the receiver had the request (so a needless retry)."""
+    client = ssrf.guarded_client(allow_private=False, timeout=15)
+    pool = client._transport._pool  # type: ignore[attr-defined]
+    assert (pool._max_connections, pool._max_keepalive_connections, pool._keepalive_expiry) == (100, 20, 5.0)
+    assert isinstance(pool._network_backend, ssrf.GuardedBackend)
+    client.close()
