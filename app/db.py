@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -106,11 +107,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The unit of work of one request: commit when the route returns, roll back when it
+@contextmanager
+def unit_of_work(engine: Engine, *, writes: bool) -> Iterator[Session]:
+    """A session whose transaction commits when the block ends and rolls back when it
     raises. Services and repositories never commit."""
-    engine: Engine = request.app.state.engine
-    writes = request.method not in ("GET", "HEAD", "OPTIONS") or request.scope.get(WRITES_SCOPE_KEY, False)
     with Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: writes}) as session:
         try:
             yield session
@@ -118,6 +118,14 @@ def get_session(request: Request) -> Iterator[Session]:
             session.rollback()
             raise
         session.commit()
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The unit of work of one request: commit when the route returns, roll back when it
+    raises."""
+    writes = request.method not in ("GET", "HEAD", "OPTIONS") or request.scope.get(WRITES_SCOPE_KEY, False)
+    with unit_of_work(request.app.state.engine, writes=writes) as session:
+        yield session
 
 
 def writes(request: Request) -> None:

@@ -73,6 +73,11 @@ class InvalidInput(AppError):
         return cls(msg, [ProblemError(loc=list(loc), msg=msg)])
 
 
+class ContentTooLarge(AppError):
+    status = 413
+    title = "Content Too Large"
+
+
 class ServiceUnavailable(AppError):
     status = 503
     title = "Service Unavailable"
@@ -100,16 +105,26 @@ def problem_response(
     )
 
 
+def render(error: AppError) -> JSONResponse:
+    """The problem response for a domain error, for a route that answers it itself
+    (so that its transaction still commits) rather than raising it."""
+    return problem_response(error.status, error.detail, title=error.title, errors=error.errors, headers=error.headers)
+
+
 def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return problem_response(exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers)
+    return render(exc)
+
+
+def describe(errors: Sequence[ProblemError]) -> str:
+    """One line naming each invalid field: the `detail` of a validation problem."""
+    return "; ".join(f"{'.'.join(str(part) for part in e.loc)}: {e.msg}" for e in errors)
 
 
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [ProblemError(loc=list(error["loc"]), msg=error["msg"]) for error in exc.errors()]
-    detail = "; ".join(f"{'.'.join(str(part) for part in e.loc)}: {e.msg}" for e in errors)
-    return problem_response(422, detail, errors=errors)
+    return problem_response(422, describe(errors), errors=errors)
 
 
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -143,3 +158,7 @@ NOT_FOUND_RESPONSES: dict[int | str, dict[str, Any]] = {404: _problem("No such o
 VALIDATION_RESPONSES: dict[int | str, dict[str, Any]] = {422: _problem("Invalid input; `errors` lists each field")}
 CONFLICT_RESPONSES: dict[int | str, dict[str, Any]] = {409: _problem("Conflicts with the current state")}
 UNAVAILABLE_RESPONSES: dict[int | str, dict[str, Any]] = {503: _problem("The database is unavailable")}
+TOO_LARGE_RESPONSES: dict[int | str, dict[str, Any]] = {413: _problem("The request body is over 1 MiB")}
+SIGNATURE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem("Missing, wrong or stale signature; nothing was stored")
+}

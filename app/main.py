@@ -25,6 +25,8 @@ from app.db import create_db_engine
 from app.errors import PROBLEM_MEDIA_TYPE, UNAVAILABLE_RESPONSES, ServiceUnavailable, install_error_handlers
 from app.events.router import router as events_router
 from app.followups.router import router as followups_router
+from app.integrations.router import router as integrations_router
+from app.integrations.router import webhooks_router as ats_webhooks_router
 from app.interviews.router import router as interviews_router
 from app.policy.router import router as policy_router
 from app.simulate.router import router as simulate_router
@@ -49,6 +51,11 @@ TAGS = [
     {"name": "policy", "description": "Your follow-up policy."},
     {"name": "rules", "description": "The rules the engine applies."},
     {"name": "api-keys", "description": "Your API keys."},
+    {"name": "integrations", "description": "Applicant-tracking systems that send what happens to an application."},
+    {
+        "name": "ats-webhooks",
+        "description": "Where ATS deliveries arrive; the provider's signature authenticates them.",
+    },
     {"name": "webhooks", "description": "Signed events pushed to your URLs: follow-ups that came due, changes."},
     {"name": "calendar", "description": "Your follow-ups as a private calendar feed."},
     {"name": "service", "description": "Health and readiness, without authentication."},
@@ -91,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         simulate_router,
         policy_router,
         api_keys_router,
+        integrations_router,
+        ats_webhooks_router,
         webhooks_router,
         calendar_router,
     ):

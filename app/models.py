@@ -5,6 +5,7 @@ from app.calendar.models import CalendarFeed
 from app.contacts.models import Contact
 from app.db import metadata
 from app.events.models import Event
+from app.integrations.models import Delivery, Integration
 from app.interviews.models import Interview
 from app.policy.models import PolicyOverrides
 from app.users.models import User
@@ -14,8 +15,10 @@ __all__ = [
     "ApiKey",
     "CalendarFeed",
     "Contact",
+    "Delivery",
     "Event",
     "FollowUpNotice",
+    "Integration",
     "Interview",
     "PolicyOverrides",
     "User",

@@ -54,13 +54,15 @@ def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
         raise InvalidInput.at(["query", "cursor"], "Invalid cursor; use the next_cursor of a previous page.") from None
 
 
-def after(columns: Sequence[Any], values: Sequence[object]) -> ColumnElement[bool]:
-    """Rows strictly after `values` in ascending order of `columns` (a keyset condition)."""
+def after(columns: Sequence[Any], values: Sequence[object], *, descending: bool = False) -> ColumnElement[bool]:
+    """Rows strictly after `values` in ascending (or descending) order of `columns` (a
+    keyset condition)."""
     first, *rest = columns
     value, *rest_values = values
+    beyond = first < value if descending else first > value
     if not rest:
-        return first > value  # type: ignore[no-any-return]
-    return or_(first > value, and_(first == value, after(rest, rest_values)))
+        return beyond  # type: ignore[no-any-return]
+    return or_(beyond, and_(first == value, after(rest, rest_values, descending=descending)))
 
 
 def page(rows: Sequence[Row], limit: int, key: Callable[[Row], Sequence[object]]) -> tuple[list[Row], str | None]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import WRITE_OPTION, utcnow
+from app.db import unit_of_work, utcnow
 from app.followups import service as followup_service
 from app.webhooks_out import delivery, outbox
 from app.webhooks_out.ssrf import guarded_client
@@ -81,11 +81,8 @@ class Worker:
         self.senders.shutdown(wait=True)
         self.client.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False, execution_options={WRITE_OPTION: True}) as session:
-            yield session
-            session.commit()
+    def _transaction(self) -> AbstractContextManager[Session]:
+        return unit_of_work(self.engine, writes=True)
 
     def run_once(self) -> PassReport:
         """One pass; returns what it did."""

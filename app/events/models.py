@@ -1,11 +1,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
+
+
+class EventSource(StrEnum):
+    """Who recorded an event: the API, or an ATS integration of this provider."""
+
+    API = "api"
+    GREENHOUSE = "greenhouse"
+    LEVER = "lever"
+    STANDARD = "standard"
 
 
 class Event(SQLModel, table=True):
@@ -27,4 +37,7 @@ class Event(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=5000)
     decision_expected_by: date | None = None
     interview_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    source: str = Field(
+        default=EventSource.API, max_length=16, sa_column_kwargs={"server_default": EventSource.API.value}
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

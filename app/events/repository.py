@@ -28,9 +28,16 @@ def next_seq(session: Session, *, interview_id: str) -> int:
     return (highest or 0) + 1
 
 
-def latest_round(session: Session, *, interview_id: str) -> Event | None:
-    query = select(Event).where(Event.interview_id == interview_id, Event.type == EventType.ROUND_SCHEDULED)
+def latest(session: Session, *, interview_id: str, type: EventType, source: str | None = None) -> Event | None:
+    """The interview's latest event of `type` (from `source` when given)."""
+    query = select(Event).where(Event.interview_id == interview_id, Event.type == type)
+    if source is not None:
+        query = query.where(Event.source == source)
     return session.exec(query.order_by(col(Event.occurred_at).desc(), col(Event.seq).desc())).first()
+
+
+def latest_round(session: Session, *, interview_id: str) -> Event | None:
+    return latest(session, interview_id=interview_id, type=EventType.ROUND_SCHEDULED)
 
 
 def add(session: Session, *, event: Event) -> Event:

@@ -4,6 +4,7 @@ from datetime import date
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from app.events.models import EventSource
 from app.rules import EventType
 from app.schemas import UTCTime
 
@@ -50,4 +51,5 @@ class EventPublic(BaseModel):
     note: str | None
     decision_expected_by: date | None
     interview_at: UTCTime | None
+    source: EventSource = Field(description="Who recorded it: `api`, or the provider of an ATS integration.")
     created_at: UTCTime

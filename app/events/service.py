@@ -8,7 +8,7 @@ from sqlmodel import Session
 from app.db import utcnow
 from app.errors import InvalidInput
 from app.events import repository
-from app.events.models import Event
+from app.events.models import Event, EventSource
 from app.events.schemas import EventCreate, EventPublic
 from app.interviews import service as interview_service
 from app.interviews.models import Interview, StatusSource
@@ -38,6 +38,13 @@ def check(body: EventCreate, *, contact_ids: Collection[str], loc: Sequence[str 
         raise InvalidInput.at([*loc, "contact_id"], "No contact with this id in this interview.")
 
 
+def validate(body: EventCreate, *, contact_ids: Collection[str], loc: Sequence[str | int] = ("body",)) -> None:
+    """The checks an event must pass to be recorded now."""
+    if body.occurred_at > utcnow() + FUTURE_TOLERANCE:
+        raise InvalidInput.at([*loc, "occurred_at"], "occurred_at is in the future; record events once they happen.")
+    check(body, contact_ids=contact_ids, loc=loc)
+
+
 def _apply_to_interview(session: Session, interview: Interview, event: Event) -> None:
     kind = EventType(event.type)
     if kind is EventType.ROUND_SCHEDULED:
@@ -53,19 +60,32 @@ def create(session: Session, *, user: User, interview_id: str, body: EventCreate
     """Record an event; a new round moves the interview's current round, a concluding
     event sets its status."""
     interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
-    if body.occurred_at > utcnow() + FUTURE_TOLERANCE:
-        raise InvalidInput.at(["body", "occurred_at"], "occurred_at is in the future; record events once they happen.")
-    contact_ids = {c.id for c in interview_service.contacts_of(session, interview=interview)}
-    check(body, contact_ids=contact_ids)
+    return EventPublic.model_validate(record(session, interview=interview, body=body))
+
+
+def record(
+    session: Session,
+    *,
+    interview: Interview,
+    body: EventCreate,
+    source: EventSource = EventSource.API,
+    loc: Sequence[str | int] = ("body",),
+) -> Event:
+    """Record an event on an interview the caller has locked, and refresh its status and
+    next action; the API and the ATS integrations both come through here."""
+    validate(body, contact_ids={c.id for c in interview_service.contacts_of(session, interview=interview)}, loc=loc)
     event = repository.add(
         session,
         event=Event(
-            interview_id=interview.id, seq=repository.next_seq(session, interview_id=interview.id), **body.model_dump()
+            interview_id=interview.id,
+            seq=repository.next_seq(session, interview_id=interview.id),
+            source=source,
+            **body.model_dump(),
         ),
     )
     _apply_to_interview(session, interview, event)
     interview_service.touch(session, interview=interview)
-    return EventPublic.model_validate(event)
+    return event
 
 
 def list_page(

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
@@ -26,6 +26,8 @@ class Interview(SQLModel, table=True):
     __table_args__ = (
         Index("ix_interviews_user_id_next_action_at", "user_id", "next_action_at"),
         Index("ix_interviews_user_id_created_at", "user_id", "created_at"),
+        # One interview per application of an ATS integration.
+        UniqueConstraint("integration_id", "ats_application_id"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
@@ -54,6 +56,9 @@ class Interview(SQLModel, table=True):
     next_action_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     next_action_policy_version: str = Field(default="", max_length=64)
     next_action_result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The ATS application this interview follows; its deliveries become events here.
+    integration_id: str | None = Field(default=None, foreign_key="integrations.id", ondelete="SET NULL", max_length=36)
+    ats_application_id: str | None = Field(default=None, max_length=200)
     # When the `follow_up.due` webhook of the stored action is to go out; null once it has
     # (or with no dated action). Kept by app.webhooks_out.outbox; the worker scans this index.
     due_notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

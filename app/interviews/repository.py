@@ -12,9 +12,23 @@ from app.pagination import after
 def get(session: Session, *, user_id: str, interview_id: str, for_update: bool = False) -> Interview | None:
     query = select(Interview).where(Interview.id == interview_id, Interview.user_id == user_id)
     if for_update:
-        # Serialises writers of one interview on Postgres (SQLite: BEGIN IMMEDIATE does it).
-        query = query.with_for_update()
+        # Serialises writers of one interview on Postgres (SQLite: BEGIN IMMEDIATE does it);
+        # the row read under the lock replaces one this session read before it.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return session.exec(query).first()
+
+
+def get_linked(session: Session, *, integration_id: str, ats_application_id: str) -> Interview | None:
+    """The interview that follows this application of the integration, locked."""
+    query = select(Interview).where(
+        Interview.integration_id == integration_id, Interview.ats_application_id == ats_application_id
+    )
+    return session.exec(query.with_for_update().execution_options(populate_existing=True)).first()
+
+
+def list_linked(session: Session, *, integration_id: str) -> Sequence[Interview]:
+    """The interviews that follow applications of the integration, locked."""
+    return session.exec(select(Interview).where(Interview.integration_id == integration_id).with_for_update()).all()
 
 
 def list_page(

@@ -39,10 +39,25 @@ class InterviewFields(BaseModel):
     applied_on: date | None = None
 
 
+IntegrationId = Field(
+    default=None, max_length=36, description="One of your ATS integrations; set with `ats_application_id`."
+)
+AtsApplicationId = Field(
+    default=None,
+    min_length=1,
+    max_length=200,
+    description="The application's id in that ATS (Greenhouse application, Lever opportunity, or the id a "
+    "standard sender uses); its deliveries, earlier ones included, become events of this interview.",
+    examples=["91552310"],
+)
+
+
 class InterviewCreate(InterviewFields):
     model_config = ConfigDict(json_schema_extra={"examples": [INTERVIEW_EXAMPLE]})
 
     contacts: list[ContactCreate] = Field(default_factory=list, max_length=50)
+    integration_id: str | None = IntegrationId
+    ats_application_id: str | None = AtsApplicationId
 
 
 class InterviewUpdate(BaseModel):
@@ -63,6 +78,8 @@ class InterviewUpdate(BaseModel):
     applied_on: date | None = None
     status: Status | None = Field(default=None, description="Set by hand; `active` reopens the process.")
     snoozed_until: AwareDatetime | None = Field(default=None, description="No follow-up before this time.")
+    integration_id: str | None = IntegrationId
+    ats_application_id: str | None = AtsApplicationId
 
     _not_null = field_validator(
         "company", "role_title", "role_family", "interview_at", "duration_minutes", "status", mode="before"
@@ -84,6 +101,8 @@ class InterviewPublic(BaseModel):
     applied_on: date | None
     status: Status
     snoozed_until: UTCTime | None
+    integration_id: str | None
+    ats_application_id: str | None
     created_at: UTCTime
     updated_at: UTCTime
     contacts: list[ContactPublic] = Field(default_factory=list)

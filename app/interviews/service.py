@@ -13,12 +13,16 @@ from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.events import repository as event_repository
 from app.followups import service as followup_service
+from app.integrations import service as integration_service
 from app.interviews import repository
 from app.interviews.models import Interview, StatusSource
 from app.interviews.schemas import InterviewCreate, InterviewPublic, InterviewUpdate
 from app.pagination import decode_cursor, page
 from app.rules import Status
 from app.users.models import User
+
+# The fields that link an interview to an application of an ATS integration.
+LINK_FIELDS = frozenset({"integration_id", "ats_application_id"})
 
 
 def require(session: Session, *, user: User, interview_id: str, for_update: bool = False) -> Interview:
@@ -43,6 +47,9 @@ def create(session: Session, *, user: User, body: InterviewCreate) -> InterviewP
     primaries = [index for index, contact in enumerate(body.contacts) if contact.is_primary]
     if len(primaries) > 1:
         raise InvalidInput.at(["body", "contacts", primaries[1], "is_primary"], "Only one contact can be primary.")
+    integration_service.check_link(
+        session, user=user, integration_id=body.integration_id, ats_application_id=body.ats_application_id
+    )
     fields = body.model_dump(exclude={"contacts"})
     interview = repository.add(
         session,
@@ -51,6 +58,7 @@ def create(session: Session, *, user: User, body: InterviewCreate) -> InterviewP
     for contact in body.contacts:
         contact_repository.add(session, contact=Contact(interview_id=interview.id, **contact.model_dump()))
     followup_service.refresh(session, interview=interview)
+    integration_service.apply_unmatched(session, interview=interview)
     return to_public(session, [interview])[0]
 
 
@@ -71,8 +79,23 @@ def list_page(
 
 
 def update(session: Session, *, user: User, interview_id: str, body: InterviewUpdate) -> InterviewPublic:
-    interview = require(session, user=user, interview_id=interview_id, for_update=True)
     changes = body.model_dump(exclude_unset=True)
+    relinks = not LINK_FIELDS.isdisjoint(changes)
+    if relinks:
+        # Deliveries lock the integration before the interview; take them in that order too.
+        current = require(session, user=user, interview_id=interview_id)
+        integration_service.lock(
+            session, user=user, integration_id=changes.get("integration_id", current.integration_id)
+        )
+    interview = require(session, user=user, interview_id=interview_id, for_update=True)
+    if relinks:
+        integration_service.check_link(
+            session,
+            user=user,
+            integration_id=changes.get("integration_id", interview.integration_id),
+            ats_application_id=changes.get("ats_application_id", interview.ats_application_id),
+            interview_id=interview.id,
+        )
     if "interview_at" in changes:
         if event_repository.latest_round(session, interview_id=interview.id) is not None:
             raise Conflict(
@@ -85,6 +108,8 @@ def update(session: Session, *, user: User, interview_id: str, body: InterviewUp
         setattr(interview, key, value)
     interview.updated_at = utcnow()
     followup_service.refresh(session, interview=interview)
+    if relinks:
+        integration_service.apply_unmatched(session, interview=interview)
     return to_public(session, [interview])[0]
 
 

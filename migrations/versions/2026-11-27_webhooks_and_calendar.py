@@ -1,7 +1,7 @@
 """Reminders: webhook endpoints, deliveries and attempts, follow-up notices, calendar feeds.
 
 Revision ID: 28cf061112a6
-Revises: e0d0bbbf4198
+Revises: 159ac75caa0a
 Create Date: 2026-11-27 09:24:31.703589
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.db
 
 revision: str = "28cf061112a6"
-down_revision: str | None = "e0d0bbbf4198"
+down_revision: str | None = "159ac75caa0a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

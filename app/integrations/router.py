@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from app.auth.dependencies import CurrentUser
+from app.db import SessionDep, unit_of_work
+from app.errors import (
+    AUTH_RESPONSES,
+    NOT_FOUND_RESPONSES,
+    SIGNATURE_RESPONSES,
+    TOO_LARGE_RESPONSES,
+    VALIDATION_RESPONSES,
+    ContentTooLarge,
+    render,
+)
+from app.integrations import service
+from app.integrations.models import DeliveryResult
+from app.integrations.schemas import (
+    DeliveryPublic,
+    DeliveryReceipt,
+    IntegrationCreate,
+    IntegrationPublic,
+    IntegrationWithSecret,
+    SecretRotation,
+)
+from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+
+MAX_DELIVERY_BYTES = 1024 * 1024
+RECEIVE_ROUTE = "receive_ats_delivery"
+
+router = APIRouter(prefix="/v1/integrations", tags=["integrations"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
+webhooks_router = APIRouter(prefix="/v1/webhooks/ats", tags=["ats-webhooks"])
+
+
+def _webhook_url(request: Request) -> service.WebhookUrl:
+    """An integration's webhook URL, absolute, on the host (and scheme) the client used."""
+
+    def url_for(integration_id: str) -> str:
+        return str(request.url_for(RECEIVE_ROUTE, integration_id=integration_id))
+
+    return url_for
+
+
+WebhookUrlDep = Annotated[service.WebhookUrl, Depends(_webhook_url)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, operation_id="createIntegration")
+def create_integration(
+    session: SessionDep, user: CurrentUser, body: IntegrationCreate, webhook_url: WebhookUrlDep
+) -> IntegrationWithSecret:
+    """Connect an ATS: paste the answer's `webhook_url` (and the secret) into its webhook settings."""
+    return service.create(session, user=user, body=body, webhook_url=webhook_url)
+
+
+@router.get("", operation_id="listIntegrations")
+def list_integrations(
+    session: SessionDep,
+    user: CurrentUser,
+    webhook_url: WebhookUrlDep,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[IntegrationPublic]:
+    """List your ATS integrations, oldest first (never their secrets)."""
+    rows, next_cursor = service.list_page(session, user=user, limit=limit, cursor=cursor, webhook_url=webhook_url)
+    return Page(data=rows, next_cursor=next_cursor)
+
+
+@router.get("/{integration_id}", operation_id="getIntegration", responses=NOT_FOUND_RESPONSES)
+def get_integration(
+    session: SessionDep, user: CurrentUser, integration_id: str, webhook_url: WebhookUrlDep
+) -> IntegrationPublic:
+    """Read one integration (never its secret)."""
+    return service.get(session, user=user, integration_id=integration_id, webhook_url=webhook_url)
+
+
+@router.delete(
+    "/{integration_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteIntegration",
+    responses=NOT_FOUND_RESPONSES,
+)
+def delete_integration(session: SessionDep, user: CurrentUser, integration_id: str) -> Response:
+    """Delete an integration and its deliveries; its interviews stay, unlinked, with their events."""
+    service.delete(session, user=user, integration_id=integration_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{integration_id}/rotate-secret", operation_id="rotateIntegrationSecret", responses=NOT_FOUND_RESPONSES)
+def rotate_secret(
+    session: SessionDep,
+    user: CurrentUser,
+    integration_id: str,
+    webhook_url: WebhookUrlDep,
+    body: SecretRotation | None = None,
+) -> IntegrationWithSecret:
+    """Replace the secret; the old one is still accepted for `previous_secret_valid_hours`."""
+    return service.rotate_secret(
+        session, user=user, integration_id=integration_id, body=body or SecretRotation(), webhook_url=webhook_url
+    )
+
+
+@router.get("/{integration_id}/deliveries", operation_id="listIntegrationDeliveries", responses=NOT_FOUND_RESPONSES)
+def list_deliveries(
+    session: SessionDep,
+    user: CurrentUser,
+    integration_id: str,
+    result: DeliveryResult | None = Query(default=None, description="Only deliveries with this result."),
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[DeliveryPublic]:
+    """What arrived, newest first, and what became of it."""
+    rows, next_cursor = service.list_deliveries(
+        session, user=user, integration_id=integration_id, result=result, limit=limit, cursor=cursor
+    )
+    return Page(data=rows, next_cursor=next_cursor)
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body exactly as sent (signatures cover these bytes), up to 1 MiB: a
+    larger one is refused from its Content-Length, or as soon as it grows past the limit."""
+    too_large = ContentTooLarge(f"A delivery may have at most {MAX_DELIVERY_BYTES} bytes.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_DELIVERY_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_DELIVERY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+DELIVERY_DOCS: dict[str, Any] = {
+    # No API key: the provider's signature authenticates the delivery.
+    "security": [],
+    "requestBody": {
+        "required": True,
+        "description": "The provider's payload, verified on these exact bytes (at most 1 MiB).",
+        "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
+    },
+}
+
+
+@webhooks_router.post(
+    "/{integration_id}",
+    name=RECEIVE_ROUTE,
+    operation_id="receiveAtsDelivery",
+    response_model=DeliveryReceipt,
+    responses=SIGNATURE_RESPONSES | NOT_FOUND_RESPONSES | TOO_LARGE_RESPONSES | VALIDATION_RESPONSES,
+    openapi_extra=DELIVERY_DOCS,
+)
+def receive_delivery(
+    request: Request, integration_id: str, body: Annotated[bytes, Depends(raw_body)]
+) -> DeliveryReceipt | JSONResponse:
+    """Receive a delivery from an ATS (Greenhouse `Signature`, Lever's body `signature`, or
+    Standard Webhooks headers). Every verified delivery is stored and answered 200, pings
+    and repeats too; a standard message whose event is invalid is stored as failed and
+    answered 422."""
+    # Committed here, in the thread that did the work, not by a dependency that needs a
+    # thread of its own: when one delivery arrives many times at once, every worker thread
+    # may be waiting for the first copy's key, and that copy must still be able to commit.
+    with unit_of_work(request.app.state.engine, writes=True) as session:
+        outcome = service.receive(session, integration_id=integration_id, body=body, headers=request.headers)
+    if outcome.rejection is not None:
+        # Answered rather than raised, after the commit: the failed delivery is kept.
+        return render(outcome.rejection)
+    return outcome.receipt
