@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from app.interviews.models import Interview
@@ -72,12 +72,8 @@ def list_deliveries_page(
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
     if start_before is not None:
-        created_at, delivery_id = start_before
         query = query.where(
-            or_(
-                col(WebhookDelivery.created_at) < created_at,
-                and_(col(WebhookDelivery.created_at) == created_at, col(WebhookDelivery.id) < delivery_id),
-            )
+            after([col(WebhookDelivery.created_at), col(WebhookDelivery.id)], start_before, descending=True)
         )
     order = (col(WebhookDelivery.created_at).desc(), col(WebhookDelivery.id).desc())
     return session.exec(query.order_by(*order).limit(limit + 1)).all()

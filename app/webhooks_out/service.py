@@ -3,9 +3,7 @@ retries by hand and test events."""
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -15,6 +13,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
+from app.integrations import service as integration_service
 from app.pagination import decode_cursor, page
 from app.users.models import User
 from app.webhooks_out import outbox, repository
@@ -32,12 +31,6 @@ from app.webhooks_out.schemas import (
     WebhookMessage,
 )
 from app.webhooks_out.ssrf import UnsafeUrl, check_url
-
-SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
-
-
-def new_secret() -> str:
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def _checked_url(url: str, settings: Settings) -> str:
@@ -64,7 +57,7 @@ def create(session: Session, *, user: User, body: EndpointCreate, settings: Sett
         url=_checked_url(body.url, settings),
         events=list(body.events),
         description=body.description,
-        secret=new_secret(),
+        secret=integration_service.new_standard_secret(),
     )
     repository.add(session, row=endpoint)
     return _with_secret(endpoint)
@@ -123,7 +116,7 @@ def rotate_secret(session: Session, *, user: User, endpoint_id: str, settings: S
     window = timedelta(hours=settings.webhooks_secret_rotation_hours)
     endpoint.previous_secret = endpoint.secret if window > timedelta(0) else None
     endpoint.previous_secret_expires_at = now + window if window > timedelta(0) else None
-    endpoint.secret = new_secret()
+    endpoint.secret = integration_service.new_standard_secret()
     endpoint.updated_at = now
     repository.add(session, row=endpoint)
     return _with_secret(endpoint)
