@@ -33,6 +33,9 @@ metadata = SQLModel.metadata
 # its transaction starts with BEGIN IMMEDIATE so that concurrent writers queue on the
 # busy timeout instead of failing when a read lock cannot be upgraded.
 WRITE_OPTION = "followup_write"
+# A GET that may write (one that creates what it reads on first use) sets this scope key
+# with the `writes` dependency, before the session opens.
+WRITES_SCOPE_KEY = "followup.writes"
 
 
 def new_id() -> str:
@@ -120,8 +123,13 @@ def unit_of_work(engine: Engine, *, writes: bool) -> Iterator[Session]:
 def get_session(request: Request) -> Iterator[Session]:
     """The unit of work of one request: commit when the route returns, roll back when it
     raises."""
-    with unit_of_work(request.app.state.engine, writes=request.method not in ("GET", "HEAD", "OPTIONS")) as session:
+    writes = request.method not in ("GET", "HEAD", "OPTIONS") or request.scope.get(WRITES_SCOPE_KEY, False)
+    with unit_of_work(request.app.state.engine, writes=writes) as session:
         yield session
+
+
+def writes(request: Request) -> None:
+    request.scope[WRITES_SCOPE_KEY] = True
 
 
 # scope="function": commit before the response is sent, so a failed commit is never
