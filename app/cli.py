@@ -6,7 +6,6 @@ import argparse
 import json
 import signal
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
@@ -100,32 +99,40 @@ def serve(settings: Settings) -> int:
 
 
 def worker(settings: Settings, *, once: bool = False) -> int:
-    """Refresh stored next actions whose time ran out, every `worker_interval_seconds`."""
-    from app.followups import service as followup_service
-    from app.idempotency import service as idempotency_service
+    """Refresh stored next actions whose time ran out, emit follow-ups that came due and
+    send webhook deliveries, every `worker_interval_seconds` (see app.worker)."""
+    from app.worker import PassReport, Worker
 
-    stop = threading.Event()
+    engine = create_db_engine(settings.model_copy(update={"thread_pool_size": 2}))
+    runner = Worker(engine, settings)
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
+        runner.stop()
+
+    def report(done: PassReport) -> None:
+        if done or once:
+            print(done, flush=True)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    while True:
-        with _write_session(settings) as session:
-            refreshed = followup_service.refresh_expired(session)
-            idempotency_service.purge_expired(session)
-            session.commit()
-        print(f"refreshed {refreshed} next actions", flush=True)
-        if once or stop.wait(settings.worker_interval_seconds):
-            return 0
+    try:
+        if once:
+            report(runner.run_once())
+        else:
+            runner.run(on_pass=report)
+    finally:
+        runner.close()
+        engine.dispose()
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="followup", description="The next follow-up action after an interview.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the HTTP API (FOLLOWUP_HOST, FOLLOWUP_PORT, FOLLOWUP_WORKERS)")
-    worker_parser = commands.add_parser("worker", help="refresh stored next actions whose time ran out")
+    worker_parser = commands.add_parser(
+        "worker", help="refresh next actions whose time ran out, emit due follow-ups, send webhooks"
+    )
     worker_parser.add_argument("--once", action="store_true", help="one pass, then exit")
     commands.add_parser("openapi", help="print the OpenAPI schema")
     users = commands.add_parser("users", help="manage users").add_subparsers(dest="users_command", required=True)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Annotated
 
+from fastapi import Depends, Request
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class Settings(BaseSettings):
@@ -27,7 +30,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
-    worker_interval_seconds: float = Field(default=60.0, gt=0)
+    # Short enough for the first retry of a webhook (5 s) to go out on time.
+    worker_interval_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "info"
     # On SIGTERM the server stops accepting connections and lets requests in flight
     # finish for up to this long.
@@ -37,7 +41,33 @@ class Settings(BaseSettings):
     # When true, a PATCH or DELETE without If-Match is refused (428).
     require_if_match: bool = False
 
+    # Reminders: outbound webhooks, the worker that sends them, the calendar feed.
+    # None: on with SQLite (`make run` alone delivers), off with Postgres (run `followup worker`).
+    embedded_worker: bool | None = None
+    webhooks_allow_private: bool = False
+    webhooks_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    webhooks_concurrency: int = Field(default=8, ge=1, le=100)
+    webhooks_lease_seconds: float = Field(default=60.0, gt=0)
+    webhooks_secret_rotation_hours: float = Field(default=24.0, ge=0)
+    webhooks_disable_after_hours: float = Field(default=120.0, gt=0)
+    public_url: str | None = Field(default=None, description="Base URL of the API as its users reach it.")
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        if self.embedded_worker is not None:
+            return self.embedded_worker
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the running app was built with (tests build apps with their own)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]

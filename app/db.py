@@ -40,6 +40,9 @@ metadata = SQLModel.metadata
 # its transaction starts with BEGIN IMMEDIATE so that concurrent writers queue on the
 # busy timeout instead of failing when a read lock cannot be upgraded.
 WRITE_OPTION = "followup_write"
+# A GET that may write (one that creates what it reads on first use) sets this scope key
+# with the `writes` dependency, before the session opens.
+WRITES_SCOPE_KEY = "followup.writes"
 
 # Callables that `get_session` runs in the request's transaction just before it commits
 # (the idempotency middleware marks its key there: committed if and only if the work is).
@@ -196,7 +199,7 @@ def unit_of_work(engine: Engine, *, writes: bool) -> Iterator[Session]:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The unit of work of one request: commit when the route returns, roll back when it
     raises. Services and repositories never commit."""
-    writes = request.method not in ("GET", "HEAD", "OPTIONS")
+    writes = request.method not in ("GET", "HEAD", "OPTIONS") or request.scope.get(WRITES_SCOPE_KEY, False)
     async with session_slots(request.app):
         session = _new_session(request.app.state.engine, writes=writes)
         try:
@@ -227,6 +230,10 @@ def _rollback_and_close(session: Session) -> None:
         pass
     finally:
         session.close()
+
+
+def writes(request: Request) -> None:
+    request.scope[WRITES_SCOPE_KEY] = True
 
 
 # scope="function": commit before the response is sent, so a failed commit is never

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.router import router as api_keys_router
+from app.calendar.router import router as calendar_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.db import create_db_engine, run_db
@@ -30,6 +31,9 @@ from app.integrations.router import webhooks_router as ats_webhooks_router
 from app.interviews.router import router as interviews_router
 from app.policy.router import router as policy_router
 from app.simulate.router import router as simulate_router
+from app.webhooks_out.router import events as webhook_events
+from app.webhooks_out.router import router as webhooks_router
+from app.worker import EmbeddedWorker
 
 STATIC_DIR = Path(__file__).parent / "static"
 DESCRIPTION = """\
@@ -53,6 +57,8 @@ TAGS = [
         "name": "ats-webhooks",
         "description": "Where ATS deliveries arrive; the provider's signature authenticates them.",
     },
+    {"name": "webhooks", "description": "Signed events pushed to your URLs: follow-ups that came due, changes."},
+    {"name": "calendar", "description": "Your follow-ups as a private calendar feed."},
     {"name": "service", "description": "Health and readiness, without authentication."},
 ]
 
@@ -67,7 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # connection pool has as many connections, and app.db.session_slots lets no more
         # requests than that hold one, so a thread never waits for a connection.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
+        # With SQLite, reminders go out from this process (see app.worker).
+        worker = EmbeddedWorker(engine, settings).start() if settings.runs_embedded_worker else None
         yield
+        if worker is not None:
+            worker.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -93,8 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_keys_router,
         integrations_router,
         ats_webhooks_router,
+        webhooks_router,
+        calendar_router,
     ):
         app.include_router(router)
+    app.webhooks.include_router(webhook_events)
     _add_service_routes(app)
     _add_docs(app)
     Instrumentator(registry=CollectorRegistry()).instrument(app).expose(app, include_in_schema=False)

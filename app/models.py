@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and the tests."""
 
 from app.auth.models import ApiKey
+from app.calendar.models import CalendarFeed
 from app.contacts.models import Contact
 from app.db import metadata
 from app.events.models import Event
@@ -9,16 +10,22 @@ from app.integrations.models import Delivery, Integration
 from app.interviews.models import Interview
 from app.policy.models import PolicyOverrides
 from app.users.models import User
+from app.webhooks_out.models import FollowUpNotice, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
+    "CalendarFeed",
     "Contact",
     "Delivery",
     "Event",
+    "FollowUpNotice",
     "IdempotencyKey",
     "Integration",
     "Interview",
     "PolicyOverrides",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
 ]

@@ -81,7 +81,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[FastAPI]:
-    application = create_app(Settings(database_url=database_url, thread_pool_size=4))
+    # Tests run the worker themselves, with their own clock.
+    application = create_app(Settings(database_url=database_url, thread_pool_size=4, embedded_worker=False))
     yield application
     application.state.engine.dispose()
 

@@ -7,6 +7,7 @@ from app.auth.dependencies import CurrentUser
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from app.db import SessionDep
 from app.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.idempotency.middleware import shown_once
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
@@ -18,9 +19,7 @@ def create_api_key(
 ) -> ApiKeyCreated:
     """Create an API key; the key is in this response only."""
     api_key, plain = service.create(session, user=user, name=body.name if body else None)
-    # A secret: no cache keeps it, nor does the idempotency store (a retry with the same
-    # Idempotency-Key is then a 409 rather than a second copy of the key).
-    response.headers["Cache-Control"] = "no-store"
+    shown_once(response)
     return ApiKeyCreated(**ApiKeyPublic.model_validate(api_key).model_dump(), key=plain)
 
 

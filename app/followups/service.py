@@ -29,6 +29,7 @@ from app.interviews.models import Interview, StatusSource
 from app.pagination import decode_cursor, page
 from app.policy import service as policy_service
 from app.users.models import User
+from app.webhooks_out import outbox
 
 
 def engine_interview(interview: Interview) -> rules.Interview:
@@ -96,6 +97,7 @@ def get(session: Session, *, user: User, interview_id: str, at: datetime | None)
 
 def refresh(session: Session, *, interview: Interview, policy: rules.Policy | None = None) -> None:
     """Recompute and store the interview's next action, in the caller's transaction."""
+    previous = outbox.StoredAction.of(interview)
     facts = facts_for(session, interview, policy)
     # An event may be dated a little ahead of now; evaluate once it has happened.
     at = max([utcnow(), *(event.occurred_at for event in facts.events)])
@@ -105,6 +107,8 @@ def refresh(session: Session, *, interview: Interview, policy: rules.Policy | No
     interview.next_action_expires_at = result.latest_recommended_at
     interview.next_action_policy_version = result.policy_version
     interview.next_action_result = to_public(result).model_dump(mode="json")
+    # Webhooks for a changed action, written in this same transaction (the outbox).
+    outbox.after_refresh(session, interview=interview, previous=previous)
     session.add(interview)
     session.flush()
 

@@ -50,6 +50,13 @@ PARAMETER = {
 }
 
 
+def shown_once(response: Response) -> None:
+    """Mark an answer that holds a secret shown only once: no cache keeps it, and neither
+    does the idempotency store (a retry with the same key is then a 409, not a second
+    secret)."""
+    response.headers["Cache-Control"] = "no-store"
+
+
 def fingerprint(query_string: bytes, body: bytes) -> str:
     """What must be the same for a retry: the query string and the body, byte for byte."""
     return hashlib.sha256(query_string + b"\n" + body).hexdigest()

@@ -16,6 +16,7 @@ from app.errors import (
     ContentTooLarge,
     render,
 )
+from app.idempotency.middleware import shown_once
 from app.integrations import service
 from app.integrations.models import DeliveryResult
 from app.integrations.schemas import (
@@ -29,8 +30,6 @@ from app.integrations.schemas import (
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 MAX_DELIVERY_BYTES = 1024 * 1024
-# An answer with a secret shown once: no cache keeps it, nor the idempotency store.
-NO_STORE = "no-store"
 RECEIVE_ROUTE = "receive_ats_delivery"
 
 router = APIRouter(prefix="/v1/integrations", tags=["integrations"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
@@ -54,7 +53,7 @@ def create_integration(
     session: SessionDep, user: CurrentUser, body: IntegrationCreate, webhook_url: WebhookUrlDep, response: Response
 ) -> IntegrationWithSecret:
     """Connect an ATS: paste the answer's `webhook_url` (and the secret) into its webhook settings."""
-    response.headers["Cache-Control"] = NO_STORE
+    shown_once(response)
     return service.create(session, user=user, body=body, webhook_url=webhook_url)
 
 
@@ -101,7 +100,7 @@ def rotate_secret(
     body: SecretRotation | None = None,
 ) -> IntegrationWithSecret:
     """Replace the secret; the old one is still accepted for `previous_secret_valid_hours`."""
-    response.headers["Cache-Control"] = NO_STORE
+    shown_once(response)
     return service.rotate_secret(
         session, user=user, integration_id=integration_id, body=body or SecretRotation(), webhook_url=webhook_url
     )

@@ -60,3 +60,6 @@ class Interview(SQLModel, table=True):
     # The ATS application this interview follows; its deliveries become events here.
     integration_id: str | None = Field(default=None, foreign_key="integrations.id", ondelete="SET NULL", max_length=36)
     ats_application_id: str | None = Field(default=None, max_length=200)
+    # When the `follow_up.due` webhook of the stored action is to go out; null once it has
+    # (or with no dated action). Kept by app.webhooks_out.outbox; the worker scans this index.
+    due_notice_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

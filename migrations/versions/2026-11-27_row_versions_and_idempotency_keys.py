@@ -1,7 +1,7 @@
 """Row versions (ETags) on interviews, contacts and policies; idempotency keys.
 
 Revision ID: a1f637bedf86
-Revises: 159ac75caa0a
+Revises: 28cf061112a6
 Create Date: 2026-11-27 09:27:50.593032
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.db
 
 revision: str = "a1f637bedf86"
-down_revision: str | None = "159ac75caa0a"
+down_revision: str | None = "28cf061112a6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -20,6 +20,7 @@ from app.idempotency import repository, service
 from app.idempotency.middleware import IdempotencyMiddleware, fingerprint, read_body, replay_body
 from app.idempotency.models import IdempotencyKey
 from app.users.models import User
+from app.worker import Worker
 
 INTERVIEW = {
     "company": "Acme",
@@ -313,3 +314,18 @@ def test_bookkeeping_of_an_attempt_that_was_taken_over_changes_nothing(api: Api,
         session.commit()
     (after,) = rows(engine)
     assert (after.status_code, after.response_body) == (row.status_code, row.response_body)
+
+
+def test_the_worker_deletes_expired_keys(api: Api, app: FastAPI, engine: Engine) -> None:
+    assert post(api, "/v1/interviews", INTERVIEW, "kept").status_code == 201
+    assert post(api, "/v1/interviews", INTERVIEW, "old").status_code == 201
+    with Session(engine, execution_options={WRITE_OPTION: True}) as session:
+        old = session.exec(select(IdempotencyKey).where(IdempotencyKey.key == "old")).one()
+        old.expires_at = utcnow() - timedelta(seconds=1)
+        session.commit()
+    runner = Worker(engine, app.state.settings)
+    try:
+        runner.run_once()
+    finally:
+        runner.close()
+    assert [row.key for row in rows(engine)] == ["kept"]

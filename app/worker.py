@@ -1,0 +1,173 @@
+"""The worker: refreshes stored next actions whose time ran out, emits `follow_up.due` for
+actions that came due, sends pending webhook deliveries, and deletes expired idempotency
+keys.
+
+Any number of workers may run against Postgres: each claims rows with FOR UPDATE SKIP
+LOCKED and leases deliveries before sending them, outside any transaction. Delivery is at
+least once: a worker killed mid-send leaves its leased rows to the next worker once the
+lease runs out. With SQLite the API process runs one in a thread (`EmbeddedWorker`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import unit_of_work, utcnow
+from app.followups import service as followup_service
+from app.idempotency import service as idempotency_service
+from app.webhooks_out import delivery, outbox
+from app.webhooks_out.ssrf import guarded_client
+
+logger = logging.getLogger("followup.worker")
+
+BATCH_SIZE = 100
+# A pass stops claiming after this many rounds, so that it ends even under a steady flow.
+MAX_DELIVERY_ROUNDS = 50
+
+
+def random_jitter() -> float:
+    return random.uniform(-1.0, 1.0)  # noqa: S311 - spreads retries; not a secret
+
+
+@dataclass(frozen=True)
+class PassReport:
+    refreshed: int = 0
+    due: int = 0
+    attempted: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"refreshed {self.refreshed} next actions, {self.due} follow-ups came due, "
+            f"{self.attempted} deliveries attempted"
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.refreshed or self.due or self.attempted)
+
+
+class Worker:
+    """One worker. `clock` and `jitter` are injectable so that tests can drive the retry
+    schedule without waiting for it."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        jitter: Callable[[], float] = random_jitter,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.jitter = jitter
+        self.client = guarded_client(
+            allow_private=settings.webhooks_allow_private, timeout=settings.webhooks_timeout_seconds
+        )
+        self.senders = ThreadPoolExecutor(settings.webhooks_concurrency, thread_name_prefix="followup-webhooks")
+        # Set to stop: the current round of sends finishes, nothing new is claimed.
+        self.stopping = threading.Event()
+
+    def close(self) -> None:
+        self.senders.shutdown(wait=True)
+        self.client.close()
+
+    def _transaction(self) -> AbstractContextManager[Session]:
+        return unit_of_work(self.engine, writes=True)
+
+    def run_once(self) -> PassReport:
+        """One pass; returns what it did."""
+        with self._transaction() as session:
+            refreshed = followup_service.refresh_expired(session, batch_size=BATCH_SIZE)
+            idempotency_service.purge_expired(session, now=self.clock())
+        due = 0
+        while True:
+            with self._transaction() as session:
+                found = outbox.emit_due(session, now=self.clock(), limit=BATCH_SIZE)
+            due += found
+            if found < BATCH_SIZE:
+                break
+        return PassReport(refreshed=refreshed, due=due, attempted=self.deliver())
+
+    def deliver(self) -> int:
+        """Send every delivery due now, in rounds of `webhooks_concurrency` parallel sends."""
+        lease = timedelta(seconds=self.settings.webhooks_lease_seconds)
+        disable_after = timedelta(hours=self.settings.webhooks_disable_after_hours)
+        attempted = 0
+        for _ in range(MAX_DELIVERY_ROUNDS):
+            if self.stopping.is_set():
+                break
+            attempted_at = self.clock()
+            with self._transaction() as session:
+                claims = delivery.claim(
+                    session, now=attempted_at, limit=self.settings.webhooks_concurrency, lease=lease
+                )
+            if not claims:
+                break
+            sending = {
+                self.senders.submit(
+                    delivery.send, self.client, claim, allow_private=self.settings.webhooks_allow_private
+                ): claim
+                for claim in claims
+            }
+            for done in as_completed(sending):
+                with self._transaction() as session:
+                    delivery.record(
+                        session,
+                        sending[done],
+                        done.result(),
+                        attempted_at=attempted_at,
+                        jitter=self.jitter(),
+                        disable_after=disable_after,
+                    )
+                attempted += 1
+        return attempted
+
+    def stop(self) -> None:
+        """Finish the current round of sends, claim nothing new, and return from `run`."""
+        self.stopping.set()
+        outbox.work_committed.set()
+
+    def run(self, on_pass: Callable[[PassReport], None] | None = None) -> None:
+        """Pass after pass until `stop()`, pausing `worker_interval_seconds` between passes,
+        or less when this process commits work for now. A failed pass is logged and the
+        next one tries again."""
+        while not self.stopping.is_set():
+            try:
+                report = self.run_once()
+            except Exception:
+                logger.exception("worker pass failed")
+            else:
+                if on_pass is not None:
+                    on_pass(report)
+            if outbox.work_committed.wait(self.settings.worker_interval_seconds):
+                outbox.work_committed.clear()
+
+
+class EmbeddedWorker:
+    """A worker in a thread of the API process (the SQLite default), started and stopped
+    with the app."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.worker = Worker(engine, settings)
+        self.thread = threading.Thread(target=self.worker.run, name="followup-worker", daemon=True)
+
+    def start(self) -> EmbeddedWorker:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.thread.join(timeout=self.worker.settings.webhooks_timeout_seconds * 3 + 5)
+        self.worker.close()
