@@ -92,6 +92,8 @@ def serve(settings: Settings) -> int:
         workers=settings.workers,
         log_level=settings.log_level,
         proxy_headers=True,
+        # SIGTERM: stop accepting, let the requests in flight finish (up to this long).
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )
     return 0
 

@@ -112,9 +112,10 @@ def new_user(engine: Engine, email: str) -> dict[str, str]:
 
 @dataclass
 class Api:
-    """A user's view of the API, with shortcuts for the objects most tests need."""
+    """A user's view of the API, with shortcuts for the objects most tests need (through
+    the app in-process, or over HTTP to a running server)."""
 
-    client: TestClient
+    client: httpx.Client
     headers: dict[str, str]
     created: list[str] = field(default_factory=list)
 
