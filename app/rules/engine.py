@@ -292,6 +292,13 @@ def _nudge_ladder(facts: Facts, history: _History, at: datetime, common: dict[st
         if history.deadline is not None:
             why += f", since they already answered on or after their stated date {_format_day(history.deadline)}"
     constraints.append(Constraint(rule, why, base))
+    # A date stated, or a nudge sent, before the interview never puts the next step
+    # before it: the ladder starts the day after the interview at the soonest.
+    day_after_interview = calendar.local_date(history.round_end) + timedelta(days=1)
+    if base < day_after_interview:
+        base = day_after_interview
+        why += f", and not before the day after the interview, {_format_day(base)}"
+        constraints.append(Constraint(rule, "not before the day after the interview", base))
 
     day = base
     if policy.business_days_only:

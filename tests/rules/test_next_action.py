@@ -668,3 +668,19 @@ def test_a_local_day_the_zone_skipped() -> None:
     result = next_action(facts(thanked, iv=kiritimati, pol={"business_days_only": False}), local("UTC", 1994, 12, 26))
     assert result.earliest_allowed_at is not None
     assert result.earliest_allowed_date == result.earliest_allowed_at.date() == date(1995, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        (),  # a decision date before the interview (set on the interview below)
+        (event("status_check_sent", ny(2026, 3, 10, 11), ANA),),  # a nudge before the interview
+    ],
+)
+def test_the_ladder_never_starts_before_the_day_after_the_interview(history: tuple[Event, ...]) -> None:
+    friday = interview(ny(2026, 3, 20, 10), decision_expected_by=date(2026, 3, 18) if not history else None)
+    result = next_action(facts(*history, iv=friday), ny(2026, 3, 23, 12))
+    assert result.action is Action.SEND_STATUS_CHECK
+    # Saturday 03-21 is the day after the interview, moved to Monday 03-23 by R7
+    assert result.earliest_allowed_at == ny(2026, 3, 23, 9)
+    assert "not before the day after the interview" in [c.detail for c in result.constraints]

@@ -598,11 +598,6 @@ def test_waiting_never_moves_earliest_allowed_at_earlier(case: tuple[Facts, date
         assert_never_earlier(facts, at1, at2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec gap: R2/R3 bases are not clamped to the interview's end, so a decision date or a "
-    "status check dated before the interview gives a ladder date before E once the thank-you window ends",
-)
 @PROPERTY_SETTINGS
 @given(case=two_quiet_times())
 @example(case=DECIDED_BEFORE_THE_INTERVIEW)
