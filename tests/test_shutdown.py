@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
 import signal
 import socket
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from select import select as readable
@@ -26,7 +28,7 @@ from app.interviews.models import Interview
 pytestmark = pytest.mark.slow
 
 IN_FLIGHT = 50
-SEEDED_EVENTS = 1500
+SEEDED_EVENTS = 3000
 
 
 def seed_events(engine: Engine, interview_id: str) -> None:
@@ -42,6 +44,20 @@ def seed_events(engine: Engine, interview_id: str) -> None:
         assert interview is not None
         followup_service.refresh(session, interview=interview)
         session.commit()
+
+
+def wait_for_empty_accept_queue(port: int | None, timeout: float = 10.0) -> None:
+    """Until the listening socket's accept queue (Recv-Q of `ss -ltn`) is empty."""
+    if shutil.which("ss") is None:  # iproute2 missing: a generous pause instead
+        time.sleep(1.0)
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        listing = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True)
+        if all(line.split()[1] == "0" for line in listing.stdout.splitlines()):
+            return
+        time.sleep(0.05)
+    pytest.fail("the server did not accept the connections in time")
 
 
 def test_sigterm_with_50_requests_in_flight_completes_them_all(
@@ -64,6 +80,9 @@ def test_sigterm_with_50_requests_in_flight_completes_them_all(
         sockets += [socket.create_connection((address.hostname, address.port)) for _ in range(IN_FLIGHT)]
         for sock in sockets:
             sock.sendall(request)
+        # A connection still waiting in the listen backlog is not in flight yet, and a
+        # stopping server resets it: wait until the server has accepted every one.
+        wait_for_empty_accept_queue(address.port)
         time.sleep(0.3)
         answered, _, _ = readable(sockets, [], [], 0)
         server.process.send_signal(signal.SIGTERM)
