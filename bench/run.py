@@ -189,7 +189,7 @@ def _interview_body(index: int, now: datetime) -> Any:
     )
 
 
-def seed(database_url: str) -> Seed:
+def seed(database_url: str, big_count: int = BIG) -> Seed:
     """Users, interviews, events and an integration through the services (the code the
     API runs), in batches of one transaction each. The big user's interviews beyond the
     first SEEDED_BY_SERVICE are copies of those rows (interview, contacts, stored next
@@ -253,7 +253,7 @@ def seed(database_url: str) -> Seed:
     by_interview: dict[str, list[dict[str, Any]]] = {}
     for contact in contacts:
         by_interview.setdefault(contact["interview_id"], []).append(contact)
-    copies_per_row = (BIG - SEEDED_BY_SERVICE) // SEEDED_BY_SERVICE
+    copies_per_row = (big_count - SEEDED_BY_SERVICE) // SEEDED_BY_SERVICE
     for _ in range(copies_per_row):
         interview_rows, contact_rows = [], []
         for original in originals:
@@ -625,8 +625,8 @@ def rules_ratio() -> tuple[float | None, str]:
         text=True,
         check=False,
     )
-    match = re.search(r"ratio 1,000 / 10 events: ([0-9.]+)", completed.stdout)
-    return (float(match.group(1)) if match else None), completed.stdout
+    match = re.search(r"ratio 1,000 / 10 events: ([0-9.,]+)", completed.stdout)
+    return (float(match.group(1).replace(",", "")) if match else None), completed.stdout + completed.stderr
 
 
 # -- the report ---------------------------------------------------------------------------------
@@ -766,7 +766,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for backend in args.backends.split(","):
         results[backend] = bench_backend(backend, wrk, args.rounds, wrk.workdir, only)
-    rules, _ = rules_ratio()
+    rules, rules_output = rules_ratio()
+    if rules is None:
+        print("bench/rules_bench.py gave no ratio:\n" + rules_output[-2000:], flush=True)
     report = render(results, rules, args)
     out = Path(args.out)
     # Hand-written notes (the before and after of each change) below the marker are kept.
