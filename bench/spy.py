@@ -2,7 +2,7 @@
 outside the process) while wrk loads one route, and this prints the functions that hold
 the largest share of the samples, inclusive of what they call.
 
-    python -m bench.profile [--seconds 8] [--path next-action|agenda]
+    python -m bench.spy [--seconds 8] [--path next-action|agenda]
 
 Needs ptrace permission (root, or kernel.yama.ptrace_scope = 0).
 """
