@@ -1,12 +1,13 @@
 # make run  - install, migrate the SQLite file, create the local user once, serve on :8000
 # make test - lint, type-check, lint the Dockerfile, run the tests with coverage
+# make bench - the benchmark suite (not part of make test): writes docs/benchmarks.md
 
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: venv lint test run openapi clean
+.PHONY: venv lint test run bench openapi clean
 
 # Re-installs whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -33,6 +34,9 @@ run: venv
 	@echo
 	@echo "Serving on http://127.0.0.1:8000 - open http://127.0.0.1:8000/docs (Ctrl-C stops)"
 	$(BIN)/followup serve
+
+bench: venv
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 openapi: venv
 	$(BIN)/followup openapi > openapi/openapi.json

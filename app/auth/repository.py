@@ -7,10 +7,19 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import ApiKey
 from app.pagination import after
+from app.users.models import User
 
 
 def get_by_prefix(session: Session, *, prefix: str) -> ApiKey | None:
     return session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+
+
+def get_with_user(session: Session, *, prefix: str) -> tuple[ApiKey, User] | None:
+    """The key with this prefix and its user, in one query (every request authenticates)."""
+    row = session.exec(
+        select(ApiKey, User).join(User, col(User.id) == col(ApiKey.user_id)).where(ApiKey.prefix == prefix)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def get(session: Session, *, user_id: str, key_id: str) -> ApiKey | None:

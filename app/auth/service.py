@@ -51,10 +51,11 @@ def authenticate(session: Session, *, key: str) -> User | None:
     if parsed is None:
         return None
     prefix, plain = parsed
-    api_key = repository.get_by_prefix(session, prefix=prefix)
-    if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash(plain)):
+    found = repository.get_with_user(session, prefix=prefix)
+    if found is None:
         return None
-    return session.get(User, api_key.user_id)
+    api_key, user = found
+    return user if hmac.compare_digest(api_key.key_hash, _hash(plain)) else None
 
 
 def list_page(session: Session, *, user: User, limit: int, cursor: str | None) -> tuple[Sequence[ApiKey], str | None]:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime
 
 from app.auth.dependencies import CurrentUser
@@ -10,10 +10,21 @@ from app.followups import service
 from app.followups.schemas import AgendaItem, NextActionPublic, OutreachCheckRequest, OutreachCheckResult
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
+JSON = "application/json"
+
 router = APIRouter(prefix="/v1", tags=["follow-ups"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
 
 
-@router.get("/interviews/{interview_id}/next-action", operation_id="getNextAction", responses=NOT_FOUND_RESPONSES)
+# The two reads a home screen calls constantly answer JSON serialized once, by the model
+# that already validated it: returned as a model, FastAPI would validate it again (in a
+# thread of its own, for a sync route) before serializing it. The response_model keeps
+# the schema of the answer in the OpenAPI document.
+@router.get(
+    "/interviews/{interview_id}/next-action",
+    operation_id="getNextAction",
+    response_model=NextActionPublic,
+    responses=NOT_FOUND_RESPONSES,
+)
 def get_next_action(
     session: SessionDep,
     user: CurrentUser,
@@ -21,9 +32,10 @@ def get_next_action(
     at: AwareDatetime | None = Query(
         default=None, description="Evaluate as of this time (events after it are ignored); now when omitted."
     ),
-) -> NextActionPublic:
+) -> Response:
     """What to do next for this interview, and when."""
-    return service.get(session, user=user, interview_id=interview_id, at=at)
+    result = service.get(session, user=user, interview_id=interview_id, at=at)
+    return Response(result.model_dump_json(), media_type=JSON)
 
 
 @router.post("/interviews/{interview_id}/outreach-check", operation_id="checkOutreach", responses=NOT_FOUND_RESPONSES)
@@ -34,14 +46,14 @@ def check_outreach(
     return service.check_outreach(session, user=user, interview_id=interview_id, body=body)
 
 
-@router.get("/follow-ups", operation_id="listFollowUps")
+@router.get("/follow-ups", operation_id="listFollowUps", response_model=Page[AgendaItem])
 def list_follow_ups(
     session: SessionDep,
     user: CurrentUser,
     due_by: AwareDatetime | None = Query(default=None, description="Only actions allowed by this time."),
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[AgendaItem]:
+) -> Response:
     """The agenda: active interviews with their next action, earliest first."""
     items, next_cursor = service.agenda(session, user=user, due_by=due_by, limit=limit, cursor=cursor)
-    return Page(data=list(items), next_cursor=next_cursor)
+    return Response(Page[AgendaItem](data=list(items), next_cursor=next_cursor).model_dump_json(), media_type=JSON)

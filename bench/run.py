@@ -1,0 +1,784 @@
+"""`make bench`: the service's figures as ratios against a bare FastAPI endpoint.
+
+Run from the repository root (`make bench`, or `.venv/bin/python -m bench.run`):
+
+    python -m bench.run [--duration 5] [--rounds 3] [--backends sqlite,postgres] [--out docs/benchmarks.md]
+
+For each backend it migrates a fresh database, seeds it through the service's own code,
+starts `followup serve` (as the README does, settings from the environment, on a free
+port), the bare app (`bench.bare_app`) and the stack app (`bench.stack_app`) with uvicorn
+and the same worker count, then loads them with wrk from this second process, alternating
+the bare endpoint and the measured one, several rounds, and reports medians. It writes
+`docs/benchmarks.md`; it exits non-zero only when it could not run (a slow figure is
+reported, never failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+POSTGRES_SERVER = os.environ.get("FOLLOWUP_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BIG = 100_000
+SMALL = 1_000
+SEEDED_BY_SERVICE = 1_000  # interviews per user created by the service itself; the rest are copies
+CONNECTIONS = 16
+EVENTS_PER_INTERVIEW = 5
+NOTES_MARKER = "<!-- notes: kept by make bench -->"
+
+
+# -- wrk output -------------------------------------------------------------------------------
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+@dataclass
+class WrkResult:
+    requests_per_second: float
+    p99_ms: float
+    errors: int = 0  # non-2xx/3xx answers plus socket errors
+
+
+def parse_duration_ms(text: str) -> float:
+    """`812.00us`, `1.23ms`, `2.00s` -> milliseconds."""
+    match = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text.strip())
+    if match is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """The throughput, p99 latency and errors of `wrk --latency` output."""
+    rps = re.search(r"^Requests/sec:\s+([0-9.]+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99(?:\.000)?%\s+(\S+)", output, re.MULTILINE)
+    if rps is None or p99 is None:
+        raise ValueError("no Requests/sec or 99% line in the wrk output:\n" + output)
+    errors = 0
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if non_2xx:
+        errors += int(non_2xx.group(1))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return WrkResult(float(rps.group(1)), parse_duration_ms(p99.group(1)), errors)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def lua_script(*, headers: dict[str, str], method: str = "GET", body: str | None = None, paths: list[str]) -> str:
+    """A wrk script that sends `headers` and picks one of `paths` at random per request."""
+    lines = [f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}" for name, value in headers.items()]
+    lines.append("local paths = {" + ", ".join(json.dumps(path) for path in paths) + "}")
+    lines.append(f"local body = {json.dumps(body) if body is not None else 'nil'}")
+    lines.append("request = function()")
+    lines.append(f"  return wrk.format({json.dumps(method)}, paths[math.random(#paths)], nil, body)")
+    lines.append("end")
+    return "\n".join(lines) + "\n"
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise SystemExit("wrk is missing; install it with `apt-get install -y wrk` (as root)")
+    subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk could not be installed")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (a local http URL)
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        wait_until_up(ready_url, process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def peak_rss_mib(pid: int) -> float:
+    """VmHWM: the peak resident set size of the process so far."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# -- seeding through the service ------------------------------------------------------------
+
+
+@dataclass
+class Seed:
+    key_big: str
+    key_small: str
+    interview_id: str  # one of the small user's, with EVENTS_PER_INTERVIEW events
+    event_targets: list[str]  # interviews that receive the POSTed events
+    integration_id: str
+    webhook_secret: str
+    seconds: float = 0.0
+
+
+def _interview_body(index: int, now: datetime) -> Any:
+    from app.interviews.schemas import InterviewCreate
+
+    return InterviewCreate.model_validate(
+        {
+            "company": f"Company {index}",
+            "role_title": "Backend Engineer",
+            "role_family": "engineering",
+            # Spread over the last 60 days, so that the stored actions are of every kind.
+            "interview_at": (now - timedelta(minutes=index * 97 % (60 * 24 * 60))).isoformat(),
+            "timezone": "America/New_York",
+            "contacts": [
+                {"name": "Ana", "email": "ana@example.com", "role": "recruiter", "is_primary": True},
+                {"name": "Ben", "email": "ben@example.com", "role": "hiring_manager"},
+            ],
+        }
+    )
+
+
+def seed(database_url: str, big_count: int = BIG) -> Seed:
+    """Users, interviews, events and an integration through the services (the code the
+    API runs), in batches of one transaction each. The big user's interviews beyond the
+    first SEEDED_BY_SERVICE are copies of those rows (interview, contacts, stored next
+    action) under new ids: the same rows the API would write, at a fraction of the time."""
+    from sqlalchemy import insert, select
+
+    from app.auth import service as auth_service
+    from app.config import Settings
+    from app.contacts.models import Contact
+    from app.db import create_db_engine, unit_of_work
+    from app.events import service as event_service
+    from app.events.schemas import EventCreate
+    from app.integrations import service as integration_service
+    from app.integrations.schemas import IntegrationCreate
+    from app.interviews import service as interview_service
+    from app.interviews.models import Interview
+
+    started = time.monotonic()
+    engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=2))
+    now = datetime.now(UTC)
+    with unit_of_work(engine, writes=True) as session:
+        big, key_big = auth_service.create_user(session, email="big@bench.example")
+        small, key_small = auth_service.create_user(session, email="small@bench.example")
+        integration = integration_service.create(
+            session,
+            user=small,
+            body=IntegrationCreate.model_validate({"provider": "standard", "company": "Acme"}),
+            webhook_url=lambda integration_id: f"http://bench/v1/webhooks/ats/{integration_id}",
+        )
+    ids: dict[str, list[str]] = {"big": [], "small": []}
+    for name, user in (("big", big), ("small", small)):
+        for batch in range(0, SEEDED_BY_SERVICE, 250):
+            with unit_of_work(engine, writes=True) as session:
+                for index in range(batch, batch + 250):
+                    created = interview_service.create(session, user=user, body=_interview_body(index, now))
+                    ids[name].append(created.body.id)
+    targets = ids["small"][:200]
+    with unit_of_work(engine, writes=True) as session:
+        for interview_id in targets[:50]:
+            for step in range(EVENTS_PER_INTERVIEW):
+                event_service.create(
+                    session,
+                    user=small,
+                    interview_id=interview_id,
+                    body=EventCreate.model_validate(
+                        {"type": "note", "occurred_at": (now - timedelta(hours=10 - step)).isoformat()}
+                    ),
+                )
+    # The copies: 99 of each of the big user's service-made rows, in one transaction per copy.
+    with engine.connect() as connection:
+        originals = [
+            dict(row._mapping)
+            for row in connection.execute(select(Interview.__table__).where(Interview.__table__.c.user_id == big.id))
+        ]
+        contacts = [
+            dict(row._mapping)
+            for row in connection.execute(
+                select(Contact.__table__).where(Contact.__table__.c.interview_id.in_(ids["big"]))
+            )
+        ]
+    by_interview: dict[str, list[dict[str, Any]]] = {}
+    for contact in contacts:
+        by_interview.setdefault(contact["interview_id"], []).append(contact)
+    copies_per_row = (big_count - SEEDED_BY_SERVICE) // SEEDED_BY_SERVICE
+    for _ in range(copies_per_row):
+        interview_rows, contact_rows = [], []
+        for original in originals:
+            renamed = {original["id"]: str(uuid.uuid4())}
+            for contact in by_interview.get(original["id"], []):
+                renamed[contact["id"]] = str(uuid.uuid4())
+            for contact in by_interview.get(original["id"], []):
+                contact_rows.append(contact | {"id": renamed[contact["id"]], "interview_id": renamed[original["id"]]})
+            result = json.dumps(original["next_action_result"])
+            for old, new in renamed.items():
+                result = result.replace(old, new)
+            interview_rows.append(original | {"id": renamed[original["id"]], "next_action_result": json.loads(result)})
+        with engine.begin() as connection:
+            connection.execute(insert(Interview.__table__), interview_rows)
+            connection.execute(insert(Contact.__table__), contact_rows)
+    engine.dispose()
+    return Seed(
+        key_big=key_big,
+        key_small=key_small,
+        interview_id=targets[0],
+        event_targets=targets,
+        integration_id=integration.id,
+        webhook_secret=integration.secret,
+        seconds=time.monotonic() - started,
+    )
+
+
+def explain_agenda(database_url: str, user_email: str) -> str:
+    """The plan of the agenda query (app.interviews.repository.list_agenda) for the user."""
+    from sqlalchemy import text
+    from sqlmodel import Session, select
+
+    from app.config import Settings
+    from app.db import create_db_engine
+    from app.interviews import repository
+    from app.users.models import User
+
+    engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=2))
+    captured: list[Any] = []
+
+    class Capture(Exception):
+        pass
+
+    with Session(engine) as session:
+        user = session.exec(select(User).where(User.email == user_email)).one()
+
+        def grab(*args: Any, **_kwargs: Any) -> Any:
+            captured.append(args[0])
+            raise Capture
+
+        original = session.exec
+        session.exec = grab  # type: ignore[method-assign]
+        with suppress(Capture):
+            repository.list_agenda(session, user_id=user.id, due_by=None, limit=20, start_after=None)
+        session.exec = original  # type: ignore[method-assign]
+        sql = str(captured[0].compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+        prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
+        if engine.dialect.name != "sqlite":
+            session.execute(text("ANALYZE interviews"))
+        rows = session.execute(text(prefix + sql)).all()
+    engine.dispose()
+    return "\n".join(" ".join(str(part) for part in row) for row in rows)
+
+
+# -- webhook signing and the in-process verification cost ------------------------------------
+
+
+def standard_headers(body: bytes, secret: str, message_id: str) -> dict[str, str]:
+    from standardwebhooks.webhooks import Webhook
+
+    timestamp = datetime.now(UTC)
+    signature = Webhook(secret).sign(message_id, timestamp, body.decode())
+    return {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+def delivery_body() -> bytes:
+    occurred = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    event = {"type": "note", "occurred_at": occurred}
+    return json.dumps({"type": "interview.event", "data": {"application_id": "bench-1", "event": event}}).encode()
+
+
+def verification_share(database_url: str, seed_: Seed, count: int = 400) -> dict[str, float]:
+    """Time `integrations.service.receive` (what the webhook route runs in its thread) for
+    `count` distinct signed deliveries with verification, and again with verification
+    replaced by a function that only returns the key, in this process only."""
+    from app.config import Settings
+    from app.db import create_db_engine, unit_of_work
+    from app.integrations import providers, service
+
+    engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=2))
+    body = delivery_body()
+
+    def run(tag: str) -> float:
+        messages = [standard_headers(body, seed_.webhook_secret, f"msg_{tag}_{i}") for i in range(count)]
+        started = time.perf_counter()
+        for headers in messages:
+            with unit_of_work(engine, writes=True) as session:
+                service.receive(session, integration_id=seed_.integration_id, body=body, headers=headers)
+        return (time.perf_counter() - started) / count
+
+    verify = providers.verify
+    verify_times = []
+    for i in range(count):
+        headers = standard_headers(body, seed_.webhook_secret, f"msg_v_{i}")
+        started = time.perf_counter()
+        verify(providers.Provider.STANDARD, body=body, headers=headers, secrets=[seed_.webhook_secret])
+        verify_times.append(time.perf_counter() - started)
+    with_verification, without = [], []
+    for round_ in range(3):
+        with_verification.append(run(f"on{round_}"))
+        providers.verify = lambda _provider, *, body, headers, secrets: headers["webhook-id"]  # type: ignore[assignment]
+        try:
+            without.append(run(f"off{round_}"))
+        finally:
+            providers.verify = verify  # type: ignore[assignment]
+    engine.dispose()
+    on, off = median(with_verification), median(without)
+    return {
+        "verify_us": median(verify_times) * 1e6,
+        "with_ms": on * 1000,
+        "without_ms": off * 1000,
+        "ratio": off / on,
+    }
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Pair:
+    """One measured endpoint and its bare reference, round by round."""
+
+    name: str
+    measured: list[WrkResult] = field(default_factory=list)
+    bare: list[WrkResult] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return median([r.requests_per_second for r in self.measured])
+
+    @property
+    def p99(self) -> float:
+        return median([r.p99_ms for r in self.measured])
+
+    @property
+    def bare_rps(self) -> float:
+        return median([r.requests_per_second for r in self.bare])
+
+    @property
+    def bare_p99(self) -> float:
+        return median([r.p99_ms for r in self.bare])
+
+    @property
+    def errors(self) -> int:
+        return sum(r.errors for r in self.measured)
+
+
+class Wrk:
+    def __init__(self, binary: str, workdir: Path, duration: int) -> None:
+        self.binary, self.workdir, self.duration = binary, workdir, duration
+
+    def run(self, base_url: str, script: str) -> WrkResult:
+        path = self.workdir / f"{uuid.uuid4().hex}.lua"
+        path.write_text(script)
+        command = [
+            self.binary,
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{self.duration}s",
+            "--latency",
+            "-s",
+            str(path),
+            base_url,
+        ]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        return parse_wrk(output)
+
+
+def create_database(backend: str, workdir: Path) -> tuple[str, Callable[[], None]]:
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / 'bench.db'}", lambda: None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"followup_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(POSTGRES_SERVER).set(database=name).render_as_string(hide_password=False), drop
+
+
+def durability(database_url: str) -> str:
+    from sqlalchemy import text
+
+    from app.config import Settings
+    from app.db import create_db_engine
+
+    engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=1))
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+            sync = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+            text_ = f"journal_mode={mode}, synchronous={sync} (0 OFF, 1 NORMAL, 2 FULL)"
+        else:
+            fsync = connection.execute(text("SHOW fsync")).scalar()
+            commit = connection.execute(text("SHOW synchronous_commit")).scalar()
+            text_ = f"fsync={fsync}, synchronous_commit={commit}"
+    engine.dispose()
+    return text_
+
+
+def bench_backend(backend: str, wrk: Wrk, rounds: int, workdir: Path, only: set[str] | None) -> dict[str, Any]:
+    database_url, drop = create_database(backend, workdir)
+    try:
+        env = os.environ | {
+            "DATABASE_URL": database_url,
+            "FOLLOWUP_WORKERS": "1",
+            "FOLLOWUP_LOG_LEVEL": "warning",
+            # The embedded worker would spend the run catching up with the
+            # seeded rows whose stored action has expired; it is measured apart.
+            "FOLLOWUP_EMBEDDED_WORKER": "false",
+        }
+        subprocess.run(
+            [str(BIN / "alembic"), "upgrade", "head"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        print(f"[{backend}] seeding {BIG:,} + {SMALL:,} interviews ...", flush=True)
+        seeded = seed(database_url)
+        print(f"[{backend}] seeded in {seeded.seconds:.0f} s", flush=True)
+        result: dict[str, Any] = {"seed_seconds": seeded.seconds, "durability": durability(database_url)}
+        result["explain"] = explain_agenda(database_url, "big@bench.example")
+
+        ports = {name: free_port() for name in ("api", "bare", "stack")}
+        uvicorn = [
+            str(BIN / "uvicorn"),
+            "--host",
+            "127.0.0.1",
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--proxy-headers",
+        ]
+        with (
+            server(
+                [str(BIN / "followup"), "serve"],
+                env | {"FOLLOWUP_PORT": str(ports["api"])},
+                f"http://127.0.0.1:{ports['api']}/healthz",
+            ) as api,
+            server(
+                [*uvicorn, "--port", str(ports["bare"]), "bench.bare_app:app"],
+                env,
+                f"http://127.0.0.1:{ports['bare']}/bare",
+            ),
+            server(
+                [*uvicorn, "--port", str(ports["stack"]), "bench.stack_app:app"],
+                env,
+                f"http://127.0.0.1:{ports['stack']}/healthz",
+            ),
+        ):
+            api_url = f"http://127.0.0.1:{ports['api']}"
+            bare_url = f"http://127.0.0.1:{ports['bare']}"
+            stack_url = f"http://127.0.0.1:{ports['stack']}"
+            auth_small = {"Authorization": f"Bearer {seeded.key_small}"}
+            auth_big = {"Authorization": f"Bearer {seeded.key_big}"}
+            event_body = json.dumps(
+                {"type": "note", "occurred_at": (datetime.now(UTC) - timedelta(minutes=30)).isoformat()}
+            )
+            bare_get = lua_script(headers={}, paths=["/bare"])
+            bare_post = lua_script(
+                headers={"Content-Type": "application/json"}, method="POST", body=event_body, paths=["/bare"]
+            )
+
+            def signed() -> str:
+                body = delivery_body()
+                headers = standard_headers(body, seeded.webhook_secret, f"msg_wrk_{uuid.uuid4().hex}")
+                return lua_script(
+                    headers=headers,
+                    method="POST",
+                    body=body.decode(),
+                    paths=[f"/v1/webhooks/ats/{seeded.integration_id}"],
+                )
+
+            cases: list[tuple[str, str, Callable[[], str], str]] = [
+                (
+                    "P1 next-action",
+                    api_url,
+                    lambda: lua_script(headers=auth_small, paths=[f"/v1/interviews/{seeded.interview_id}/next-action"]),
+                    bare_get,
+                ),
+                (
+                    "P2 agenda 1,000",
+                    api_url,
+                    lambda: lua_script(headers=auth_small, paths=["/v1/follow-ups"]),
+                    bare_get,
+                ),
+                (
+                    "P2 agenda 100,000",
+                    api_url,
+                    lambda: lua_script(headers=auth_big, paths=["/v1/follow-ups"]),
+                    bare_get,
+                ),
+                (
+                    "P3 POST events",
+                    api_url,
+                    lambda: lua_script(
+                        headers=auth_small | {"Content-Type": "application/json"},
+                        method="POST",
+                        body=event_body,
+                        paths=[f"/v1/interviews/{i}/events" for i in seeded.event_targets],
+                    ),
+                    bare_post,
+                ),
+                ("P4 signed webhook (repeat)", api_url, signed, bare_post),
+                (
+                    "P5 stack, trivial authenticated route",
+                    stack_url,
+                    lambda: lua_script(headers=auth_small, paths=["/bench/trivial"]),
+                    bare_get,
+                ),
+                (
+                    "P5 stack, /healthz (no auth)",
+                    stack_url,
+                    lambda: lua_script(headers={}, paths=["/healthz"]),
+                    bare_get,
+                ),
+            ]
+            pairs = {name: Pair(name) for name, *_ in cases}
+            for round_ in range(rounds):
+                for name, url, script, reference in cases:
+                    if only and not any(name.startswith(prefix) for prefix in only):
+                        continue
+                    print(f"[{backend}] round {round_ + 1}/{rounds}: {name}", flush=True)
+                    # Alternate which one goes first, so that neither always gets the warmer machine.
+                    if round_ % 2 == 0:
+                        pairs[name].bare.append(wrk.run(bare_url, reference))
+                        pairs[name].measured.append(wrk.run(url, script()))
+                    else:
+                        pairs[name].measured.append(wrk.run(url, script()))
+                        pairs[name].bare.append(wrk.run(bare_url, reference))
+            result["rss_mib"] = peak_rss_mib(api.pid)
+        result["pairs"] = pairs
+        result["verification"] = verification_share(database_url, seeded) if not only or "P4" in only else None
+        return result
+    finally:
+        drop()
+
+
+def rules_ratio() -> tuple[float | None, str]:
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "rules_bench.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"ratio 1,000 / 10 events: ([0-9.,]+)", completed.stdout)
+    return (float(match.group(1).replace(",", "")) if match else None), completed.stdout + completed.stderr
+
+
+# -- the report ---------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = "unknown"
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": memory,
+        "python": platform.python_version(),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def verdict(value: float, goal: float, *, at_least: bool = True) -> str:
+    if value != value:  # NaN
+        return "n/a"
+    ok = value >= goal if at_least else value <= goal
+    return "meets" if ok else "misses"
+
+
+def render(results: dict[str, dict[str, Any]], rules: float | None, args: argparse.Namespace) -> str:
+    info = machine()
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {info['date']} with `{' '.join(['make bench'] + (args.extra or []))}` "
+        f"(wrk -t1 -c{CONNECTIONS}, {args.duration} s per run, {args.rounds} rounds, medians; each figure "
+        "is divided by the bare FastAPI endpoint of `bench/bare_app.py` measured in the same round, "
+        "alternating which goes first).",
+        "",
+        f"Machine: {info['nproc']} cores ({info['cpu']}), {info['memory']} RAM, Python {info['python']}. "
+        "wrk and the server share the two cores, so absolute figures are low; the ratios are what to compare.",
+        "",
+    ]
+    for backend, result in results.items():
+        pairs: dict[str, Pair] = result["pairs"]
+        lines += [
+            f"## {backend}",
+            "",
+            "| figure | req/s | p99 ms | bare req/s | bare p99 ms | ratio | goal | |",
+            "|---|---:|---:|---:|---:|---:|---|---|",
+        ]
+
+        def row(name: str, goal: str, ok: str, pair: Pair, ratio: float) -> None:
+            errors = f" ({pair.errors} errors)" if pair.errors else ""
+            lines.append(  # noqa: B023 (called in this iteration)
+                f"| {name}{errors} | {pair.rps:,.0f} | {pair.p99:.1f} | {pair.bare_rps:,.0f} | "
+                f"{pair.bare_p99:.1f} | {ratio:.2f} | {goal} | {ok} |"
+            )
+
+        p1 = pairs["P1 next-action"]
+        if p1.measured:
+            ratio = p1.rps / p1.bare_rps
+            row("P1 next-action ÷ bare", "≥ 0.50 (never < 0.30)", verdict(ratio, 0.5), p1, ratio)
+            p99_ratio = p1.p99 / p1.bare_p99
+            lines.append(
+                f"| P1 p99 ÷ bare p99 | | | | | {p99_ratio:.2f} | ≤ 4 | {verdict(p99_ratio, 4, at_least=False)} |"
+            )
+        small, big = pairs["P2 agenda 1,000"], pairs["P2 agenda 100,000"]
+        if small.measured and big.measured:
+            row("P2 agenda, 1,000 interviews ÷ bare", "", "", small, small.rps / small.bare_rps)
+            row("P2 agenda, 100,000 interviews ÷ bare", "", "", big, big.rps / big.bare_rps)
+            growth = small.rps / big.rps
+            lines.append(
+                f"| P2 time 100,000 ÷ time 1,000 | | | | | {growth:.2f} | ≤ 2 | {verdict(growth, 2, at_least=False)} |"
+            )
+        p3 = pairs["P3 POST events"]
+        if p3.measured:
+            row("P3 POST events ÷ bare POST", "", "", p3, p3.rps / p3.bare_rps)
+        p4 = pairs["P4 signed webhook (repeat)"]
+        if p4.measured:
+            row(
+                "P4 signed webhook (a repeat: verified, stored as duplicate) ÷ bare POST",
+                "",
+                "",
+                p4,
+                p4.rps / p4.bare_rps,
+            )
+        if result.get("verification"):
+            v = result["verification"]
+            lines.append(
+                f"| P4 handler without ÷ with verification (in-process, {v['with_ms']:.2f} ms vs "
+                f"{v['without_ms']:.2f} ms per delivery; verify alone {v['verify_us']:.0f} µs) | | | | | "
+                f"{v['ratio']:.2f} | ≥ 0.90 | {verdict(v['ratio'], 0.9)} |"
+            )
+        for name in ("P5 stack, trivial authenticated route", "P5 stack, /healthz (no auth)"):
+            pair = pairs[name]
+            if pair.measured:
+                ratio = pair.rps / pair.bare_rps
+                row(name + " ÷ bare", "≥ 0.70", verdict(ratio, 0.7), pair, ratio)
+        if rules is not None:
+            lines.append(
+                f"| rules engine: 1,000-event ÷ 10-event evaluation (bench/rules_bench.py) | | | | | "
+                f"{rules:.1f} | ≤ 150 | {verdict(rules, 150, at_least=False)} |"
+            )
+        if "rss_mib" in result:
+            lines.append(
+                f"| peak RSS of the API process after the 100,000-interview agenda | | | | | "
+                f"{result['rss_mib']:.0f} MiB | | |"
+            )
+        lines += [
+            "",
+            f"Seeding took {result['seed_seconds']:.0f} s. Durability of the writes: {result['durability']}.",
+            "",
+            "The agenda query of the 100,000-interview user:",
+            "",
+            "```",
+            result["explain"],
+            "```",
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--only", default="", help="comma-separated figure prefixes (P1,P2...); all when empty")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    args.extra = list(argv if argv is not None else sys.argv[1:])
+    only = {item.strip() for item in args.only.split(",") if item.strip()} or None
+    wrk = Wrk(ensure_wrk(), Path(tempfile.mkdtemp(prefix="followup-bench-")), args.duration)
+    results = {}
+    for backend in args.backends.split(","):
+        results[backend] = bench_backend(backend, wrk, args.rounds, wrk.workdir, only)
+    rules, rules_output = rules_ratio()
+    if rules is None:
+        print("bench/rules_bench.py gave no ratio:\n" + rules_output[-2000:], flush=True)
+    report = render(results, rules, args)
+    out = Path(args.out)
+    # Hand-written notes (the before and after of each change) below the marker are kept.
+    if out.exists() and NOTES_MARKER in out.read_text():
+        report += "\n" + NOTES_MARKER + out.read_text().split(NOTES_MARKER, 1)[1]
+    out.write_text(report)
+    print(report)
+    shutil.rmtree(wrk.workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
