@@ -16,18 +16,28 @@ from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware.cors import CORSMiddleware
 
 from app.auth.router import router as api_keys_router
 from app.calendar.router import router as calendar_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.db import create_db_engine
-from app.errors import PROBLEM_MEDIA_TYPE, UNAVAILABLE_RESPONSES, ServiceUnavailable, install_error_handlers
+from app.errors import (
+    PROBLEM_MEDIA_TYPE,
+    RATE_LIMITED_RESPONSES,
+    TOO_LARGE_RESPONSES,
+    UNAVAILABLE_RESPONSES,
+    ServiceUnavailable,
+    install_error_handlers,
+)
 from app.events.router import router as events_router
 from app.followups.router import router as followups_router
 from app.integrations.router import router as integrations_router
 from app.integrations.router import webhooks_router as ats_webhooks_router
 from app.interviews.router import router as interviews_router
+from app.limits import BodyLimitMiddleware, RateLimiter
+from app.observability import REQUEST_ID_HEADER, RequestContextMiddleware
 from app.policy.router import router as policy_router
 from app.simulate.router import router as simulate_router
 from app.webhooks_out.router import events as webhook_events
@@ -89,7 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
     install_error_handlers(app)
+    _add_middleware(app, settings)
     for router in (
         interviews_router,
         contacts_router,
@@ -110,6 +122,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     Instrumentator(registry=CollectorRegistry()).instrument(app).expose(app, include_in_schema=False)
     _document_problems(app)
     return app
+
+
+# Response headers a browser script may read (CORS hides all others).
+EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Retry-After",
+    REQUEST_ID_HEADER,
+    "Idempotent-Replayed",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+]
+ALLOWED_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+    REQUEST_ID_HEADER,
+]
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Pure ASGI middleware; the last added runs first. From the outside in: the request
+    id (so that every answer, errors included, carries it and is logged with it), CORS (so
+    that a browser can read even a 413), then the body limit. The rate limit is not a
+    middleware: it needs the verified API key (app.auth.dependencies)."""
+    app.add_middleware(BodyLimitMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=ALLOWED_REQUEST_HEADERS,
+            expose_headers=EXPOSED_HEADERS,
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware)
 
 
 def _add_service_routes(app: FastAPI) -> None:
@@ -157,9 +211,49 @@ def _add_docs(app: FastAPI) -> None:
         )
 
 
+RATE_LIMIT_HEADERS = (
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+)
+HEADER_DOCS: dict[str, dict[str, Any]] = {
+    REQUEST_ID_HEADER: {
+        "description": "The request's id: the client's `X-Request-ID` when it is 1-128 printable ASCII "
+        "characters, else a new one. Quote it when reporting a problem.",
+        "required": True,
+        "schema": {"type": "string", "maxLength": 128},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Limit": {"description": "Requests allowed per minute with this API key.", "schema": {"type": "integer"}},
+    "RateLimit-Remaining": {"description": "Requests left right now.", "schema": {"type": "integer"}},
+    "RateLimit-Reset": {
+        "description": "Seconds until the full limit is available again.",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Limit": {"description": "Same as `RateLimit-Limit`.", "schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"description": "Same as `RateLimit-Remaining`.", "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {
+        "description": "When the full limit is available again (Unix time, seconds).",
+        "schema": {"type": "integer"},
+    },
+}
+
+
+def _header_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
 def _document_problems(app: FastAPI) -> None:
-    """Serve problem responses under `application/problem+json` in the schema, and
-    document the 500 problem on every operation."""
+    """Serve problem responses under `application/problem+json` in the schema, document
+    the 500 problem on every operation, 413 where a body is sent, 429 where an API key is,
+    and the headers every answer carries."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -167,18 +261,35 @@ def _document_problems(app: FastAPI) -> None:
             return app.openapi_schema
         schema = build()
         problem_ref = {"$ref": "#/components/schemas/Problem"}
+        schema["components"]["headers"] = HEADER_DOCS
+        extra: dict[int | str, dict[str, Any]] = TOO_LARGE_RESPONSES | RATE_LIMITED_RESPONSES
         for path_item in schema["paths"].values():
             for operation in path_item.values():
                 responses = operation["responses"]
+                authenticated = bool(operation.get("security"))
+                if "requestBody" in operation:
+                    responses.setdefault("413", {"description": extra[413]["description"]})
+                if authenticated:
+                    responses.setdefault("429", {"description": extra[429]["description"]})
+                    responses["429"]["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
+                    responses["429"]["headers"] = {"Retry-After": _header_ref("Retry-After")}
+                if "413" in responses:
+                    responses["413"]["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
                 for response in responses.values():
                     content = response.get("content", {})
                     if content.get("application/json", {}).get("schema") == problem_ref:
                         content[PROBLEM_MEDIA_TYPE] = {"schema": problem_ref}
                         del content["application/json"]
                 responses["500"] = {
-                    "description": "Unexpected error (no details are disclosed)",
+                    "description": "Unexpected error (no details are disclosed but the request id)",
                     "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
                 }
+                for status, response in responses.items():
+                    headers = response.setdefault("headers", {})
+                    headers[REQUEST_ID_HEADER] = _header_ref(REQUEST_ID_HEADER)
+                    if authenticated and (status.startswith("2") or status == "429"):
+                        for name in RATE_LIMIT_HEADERS:
+                            headers[name] = _header_ref(name)
         app.openapi_schema = schema
         return schema
 

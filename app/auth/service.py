@@ -46,7 +46,8 @@ def create_user(session: Session, *, email: str) -> tuple[User, str]:
     return user, plain
 
 
-def authenticate(session: Session, *, key: str) -> User | None:
+def authenticate(session: Session, *, key: str) -> tuple[User, ApiKey] | None:
+    """The user of a valid key, and the key's row."""
     parsed = _parse(key)
     if parsed is None:
         return None
@@ -54,7 +55,8 @@ def authenticate(session: Session, *, key: str) -> User | None:
     api_key = repository.get_by_prefix(session, prefix=prefix)
     if api_key is None or not hmac.compare_digest(api_key.key_hash, _hash(plain)):
         return None
-    return session.get(User, api_key.user_id)
+    user = session.get(User, api_key.user_id)
+    return (user, api_key) if user is not None else None
 
 
 def list_page(session: Session, *, user: User, limit: int, cursor: str | None) -> tuple[Sequence[ApiKey], str | None]:
