@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from app.rules import is_valid_timezone
 
@@ -21,6 +23,24 @@ def reject_null(value: object) -> object:
     if value is None:
         raise ValueError("may be left out, but not null")
     return value
+
+
+class _NotNull:
+    """For PATCH bodies, on an `X | None = None` field: it may be left out, but null is
+    refused, and the schema says `X` (no null), so that clients and fuzzers know."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(reject_null, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        variants = [variant for variant in json_schema.get("anyOf", []) if variant != {"type": "null"}]
+        if len(variants) == 1:
+            json_schema = {key: value for key, value in json_schema.items() if key != "anyOf"} | variants[0]
+        return json_schema
+
+
+NotNull = _NotNull()
 
 
 def _to_utc(value: datetime) -> datetime:

@@ -6,7 +6,7 @@ from app.auth.dependencies import CurrentUser
 from app.contacts import service
 from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
 from app.db import SessionDep
-from app.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.errors import AUTH_RESPONSES, CONFLICT_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(
@@ -16,7 +16,7 @@ router = APIRouter(
 )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, operation_id="createContact")
+@router.post("", status_code=status.HTTP_201_CREATED, operation_id="createContact", responses=CONFLICT_RESPONSES)
 def create_contact(session: SessionDep, user: CurrentUser, interview_id: str, body: ContactCreate) -> ContactPublic:
     """Add a person on the hiring team."""
     return service.create(session, user=user, interview_id=interview_id, body=body)

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.rules import Role
-from app.schemas import Email, Name, UTCTime, reject_null
+from app.schemas import Email, Name, NotNull, UTCTime
 
 CONTACT_EXAMPLE: dict[str, Any] = {
     "name": "Ana Lopez",
@@ -27,12 +27,10 @@ class ContactCreate(BaseModel):
 class ContactUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"is_primary": True}]})
 
-    name: Name | None = None
+    name: Annotated[Name | None, NotNull] = None
     email: Email | None = None
-    role: Role | None = None
-    is_primary: bool | None = None
-
-    _not_null = field_validator("name", "role", "is_primary", mode="before")(reject_null)
+    role: Annotated[Role | None, NotNull] = None
+    is_primary: Annotated[bool | None, NotNull] = None
 
 
 class ContactPublic(BaseModel):

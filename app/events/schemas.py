@@ -31,7 +31,7 @@ class EventCreate(BaseModel):
 
     type: EventType
     occurred_at: AwareDatetime = Field(description="When it happened; at most 5 minutes in the future.")
-    contact_id: str | None = Field(default=None, description="A contact of the same interview.")
+    contact_id: str | None = Field(default=None, max_length=64, description="A contact of the same interview.")
     channel: str | None = Field(default=None, max_length=50, examples=["email"])
     note: str | None = Field(default=None, max_length=5000)
     decision_expected_by: date | None = Field(default=None, description="Required for `timeline_shared`.")

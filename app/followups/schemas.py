@@ -55,7 +55,7 @@ class OutreachCheckRequest(BaseModel):
         },
     )
 
-    contact_id: str
+    contact_id: str = Field(max_length=64)
     type: Literal["thank_you_sent", "status_check_sent", "value_add_sent"]
     at: AwareDatetime | None = Field(default=None, description="When you would send it; now when omitted.")
 

@@ -6,8 +6,11 @@ from app.integrations.models import DeliveryResult
 from app.integrations.providers import Provider
 from app.schemas import Name, UTCTime
 
+SECRET_MAX_LENGTH = 500
 SecretField = Field(
     default=None,
+    min_length=1,
+    max_length=SECRET_MAX_LENGTH,
     description="Greenhouse: the webhook's secret key; Lever: the signature token; standard: a `whsec_` key "
     "(one is generated when left out). Shown again only in this response.",
 )
@@ -46,6 +49,8 @@ class SecretRotation(BaseModel):
 
     secret: SecretStr | None = Field(
         default=None,
+        min_length=1,
+        max_length=SECRET_MAX_LENGTH,
         description="The new secret: required for Greenhouse and Lever (as set there), generated for standard "
         "when left out.",
     )

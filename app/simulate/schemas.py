@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from app.contacts.schemas import ContactCreate
 from app.events.schemas import EventCreate
 from app.interviews.schemas import InterviewFields
+from app.policy.schemas import PolicyUpdate
 from app.rules import Status
 
 
@@ -43,7 +44,8 @@ class SimulateRequest(BaseModel):
     interview: SimulatedInterview
     contacts: list[SimulatedContact] = Field(default_factory=list, max_length=50)
     events: list[EventCreate] = Field(default_factory=list, max_length=1000)
-    policy: dict[str, Any] | None = Field(
-        default=None, description="Policy keys applied over your own policy for this simulation only."
+    policy: PolicyUpdate | None = Field(
+        default=None,
+        description="Policy keys applied over your own policy for this simulation only (null: the default).",
     )
     at: AwareDatetime | None = Field(default=None, description="Evaluate as of this time; now when omitted.")

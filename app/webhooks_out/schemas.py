@@ -4,11 +4,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.followups.schemas import InterviewSummary, NextActionPublic
 from app.rules import Action
-from app.schemas import UTCTime, reject_null
+from app.schemas import NotNull, UTCTime
 from app.webhooks_out.models import DeliveryStatus, DisabledReason
 
 
@@ -39,6 +39,7 @@ Events = Annotated[
     list[EventType | Literal["*"]],
     Field(
         min_length=1,
+        max_length=2 * len(EventType) + 1,
         description='Event types to receive; `["*"]` (the default) is every type, including ones added later.',
         examples=[["follow_up.due", "next_action.changed"]],
     ),
@@ -80,14 +81,12 @@ class EndpointUpdate(BaseModel):
         json_schema_extra={"examples": [{"enabled": False}, {"events": ["*"]}, {"enabled": True}]},
     )
 
-    url: Url | None = None
-    events: Events | None = None
+    url: Annotated[Url | None, NotNull] = None
+    events: Annotated[Events | None, NotNull] = None
     description: Description = None
-    enabled: bool | None = Field(
+    enabled: Annotated[bool | None, NotNull] = Field(
         default=None, description="false stops deliveries (pending ones fail); true resumes them for new events."
     )
-
-    _not_null = field_validator("url", "events", "enabled", mode="before")(reject_null)
 
 
 class EndpointPublic(BaseModel):

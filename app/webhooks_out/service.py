@@ -177,12 +177,18 @@ def _require_enabled(endpoint: WebhookEndpoint) -> None:
         raise Conflict("The endpoint is disabled; enable it first (PATCH enabled=true).")
 
 
+MAX_ATTEMPTS = 50
+
+
 def retry_delivery(session: Session, *, user: User, endpoint_id: str, delivery_id: str) -> DeliveryPublic:
     """Ask for one more attempt now, with the same webhook-id and body. A delivery still on
     its schedule has its next attempt brought forward; a finished one gets one attempt."""
     endpoint = _require(session, user=user, endpoint_id=endpoint_id)
     _require_enabled(endpoint)
     delivery = _require_delivery(session, endpoint=endpoint, delivery_id=delivery_id, for_update=True)
+    # A delivery shows all its attempts: their number is bounded.
+    if len(repository.list_attempts(session, delivery_ids=[delivery.id])) >= MAX_ATTEMPTS:
+        raise Conflict(f"This delivery was attempted {MAX_ATTEMPTS} times; it is not retried again.")
     delivery.next_attempt_at = utcnow()
     repository.add(session, row=delivery)
     return _deliveries_public(session, [delivery])[0]
