@@ -142,15 +142,20 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, describe(errors), errors=errors)
 
 
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
 def _allowed_methods(request: Request) -> str:
     """Every method the path answers to: a path is served by one route per method, and
     the route that refused the request knows only its own."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "\0"})
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return ", ".join(sorted(methods))
+    allowed = [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -178,8 +183,9 @@ def server_error_problem(request_id: str | None) -> dict[str, Any]:
 def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     # The trace goes to the log (with the request id), never to the client: it could carry
     # SQL or data.
-    logger.error("unhandled error", exc_info=exc)
-    return JSONResponse(server_error_problem(current_request_id()), status_code=500, media_type=PROBLEM_MEDIA_TYPE)
+    request_id = current_request_id()
+    logger.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
+    return JSONResponse(server_error_problem(request_id), status_code=500, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -146,7 +146,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_headers)
         except Exception as error:
             # Everything below answered problems for the errors it knows; this is a bug.
-            error_logger.error("unhandled error", exc_info=error)
+            error_logger.error("unhandled error", exc_info=error, extra={"request_id": request_id})
             if not response_started:
                 body = _server_error_body(request_id)
                 await send_with_headers(
@@ -169,6 +169,7 @@ class RequestContextMiddleware:
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     "user_id": scope.get(USER_ID_SCOPE_KEY),
+                    "request_id": request_id,
                 },
             )
             request_id_var.reset(token)

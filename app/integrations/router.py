@@ -18,7 +18,7 @@ from app.errors import (
 from app.integrations import service
 from app.integrations.models import DeliveryResult
 from app.integrations.schemas import (
-    DeliveryPublic,
+    AtsDeliveryPublic,
     DeliveryReceipt,
     IntegrationCreate,
     IntegrationPublic,
@@ -108,7 +108,7 @@ def list_deliveries(
     result: DeliveryResult | None = Query(default=None, description="Only deliveries with this result."),
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[DeliveryPublic]:
+) -> Page[AtsDeliveryPublic]:
     """What arrived, newest first, and what became of it."""
     rows, next_cursor = service.list_deliveries(
         session, user=user, integration_id=integration_id, result=result, limit=limit, cursor=cursor

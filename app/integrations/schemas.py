@@ -80,7 +80,7 @@ class IntegrationWithSecret(IntegrationPublic):
     secret: str = Field(description="The secret. It is shown only in this response; keep it safe.")
 
 
-class DeliveryPublic(BaseModel):
+class AtsDeliveryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str

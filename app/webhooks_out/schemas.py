@@ -12,7 +12,7 @@ from app.schemas import NotNull, UTCTime
 from app.webhooks_out.models import DeliveryStatus, DisabledReason
 
 
-class EventType(StrEnum):
+class WebhookEventType(StrEnum):
     """The events an endpoint can subscribe to."""
 
     FOLLOW_UP_DUE = "follow_up.due"
@@ -25,21 +25,21 @@ TEST_EVENT = "webhook.test"
 ALL_EVENTS = "*"
 
 
-def _check_events(events: list[EventType | Literal["*"]]) -> list[EventType | Literal["*"]]:
+def _check_events(events: list[WebhookEventType | Literal["*"]]) -> list[WebhookEventType | Literal["*"]]:
     if ALL_EVENTS in events and len(set(events)) > 1:
         raise ValueError('"*" (every event) stands alone')
     return sorted(set(events))
 
 
-def _every_event() -> list[EventType | Literal["*"]]:
+def _every_event() -> list[WebhookEventType | Literal["*"]]:
     return ["*"]
 
 
 Events = Annotated[
-    list[EventType | Literal["*"]],
+    list[WebhookEventType | Literal["*"]],
     Field(
         min_length=1,
-        max_length=2 * len(EventType) + 1,
+        max_length=2 * len(WebhookEventType) + 1,
         description='Event types to receive; `["*"]` (the default) is every type, including ones added later.',
         examples=[["follow_up.due", "next_action.changed"]],
     ),
@@ -128,7 +128,7 @@ class AttemptPublic(BaseModel):
     next_attempt_at: UTCTime | None = Field(description="The attempt planned after this one; null if none.")
 
 
-class DeliveryPublic(BaseModel):
+class WebhookDeliveryPublic(BaseModel):
     id: str
     webhook_id: str = Field(description="The `webhook-id` header: the same on every attempt; deduplicate on it.")
     event_type: str
