@@ -19,11 +19,14 @@ class Settings(BaseSettings):
         default="sqlite:///./followup.db",
         validation_alias=AliasChoices("DATABASE_URL", "FOLLOWUP_DATABASE_URL"),
     )
-    # Route functions are sync and run in AnyIO's worker threads; each thread may hold one
-    # connection, so the pool is sized from this number (see app.db.create_db_engine).
+    # Route functions are sync and run in AnyIO's worker threads. The connection pool has
+    # this many connections, and at most this many requests use the database at once
+    # (app.db.session_slots), so no thread ever waits for a connection.
     thread_pool_size: int = Field(default=40, ge=1, le=1000)
+    # Connections beyond the pool, for work outside the requests' slots (the worker).
     db_pool_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=30.0, gt=0)
+    db_connect_timeout_seconds: int = Field(default=5, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -31,6 +34,13 @@ class Settings(BaseSettings):
     # Short enough for the first retry of a webhook (5 s) to go out on time.
     worker_interval_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "info"
+    # On SIGTERM the server stops accepting connections and lets requests in flight
+    # finish for up to this long.
+    graceful_shutdown_seconds: int = Field(default=30, ge=1)
+    # Answers to POSTs with an Idempotency-Key are replayed for at least this long.
+    idempotency_key_hours: int = Field(default=24, ge=24)
+    # When true, a PATCH or DELETE without If-Match is refused (428).
+    require_if_match: bool = False
 
     # Reminders: outbound webhooks, the worker that sends them, the calendar feed.
     # None: on with SQLite (`make run` alone delivers), off with Postgres (run `followup worker`).

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
+from weakref import WeakKeyDictionary
 
-from fastapi import Depends, Request
+import anyio.to_thread
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy import DateTime, Dialect, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Field, Session, SQLModel, create_engine
 
 from app.config import Settings
 
@@ -36,6 +43,20 @@ WRITE_OPTION = "followup_write"
 # A GET that may write (one that creates what it reads on first use) sets this scope key
 # with the `writes` dependency, before the session opens.
 WRITES_SCOPE_KEY = "followup.writes"
+
+# Callables that `get_session` runs in the request's transaction just before it commits
+# (the idempotency middleware marks its key there: committed if and only if the work is).
+BEFORE_COMMIT = "followup_before_commit"
+
+T = TypeVar("T")
+
+_SESSION_SLOTS: RunVar[WeakKeyDictionary[FastAPI, CapacityLimiter]] = RunVar("followup_session_slots")
+
+
+def version_field() -> Any:
+    """A row version for ETags: 1 when created, incremented by each change to what the
+    API shows of the row (see app.etags)."""
+    return Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 def new_id() -> str:
@@ -81,7 +102,11 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_size=settings.thread_pool_size,
         max_overflow=settings.db_pool_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
+        # A connection that died with the server is noticed and replaced when it is next
+        # checked out, so the process serves again once the database is back.
         pool_pre_ping=not is_sqlite(url),
+        # An unreachable server must fail fast (503) rather than hold the request.
+        connect_args={} if is_sqlite(url) else {"connect_timeout": settings.db_connect_timeout_seconds},
     )
     if is_sqlite(url):
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
@@ -107,25 +132,104 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def database_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database cannot be reached or is too busy right now,
+    as opposed to a bug (a bad query, a missing table): the first is a 503 worth
+    retrying, the second a 500."""
+    if isinstance(error, PoolTimeoutError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, OperationalError):
+        # sqlite3 raises OperationalError for SQL mistakes too; only its busy, locked,
+        # cannot-open, I/O and disk-full codes mean the database is unavailable.
+        if isinstance(error.orig, sqlite3.Error):
+            name = getattr(error.orig, "sqlite_errorname", "") or ""
+            return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL"))
+        return True  # psycopg: connection refused or lost, server shutting down, timeouts
+    return False
+
+
+def session_slots(app: FastAPI) -> CapacityLimiter:
+    """How many requests may use the database at once: the size of the connection pool.
+
+    Sync dependencies and routes run in AnyIO's thread pool, one thread hop at a time,
+    and a request keeps its connection between hops (authentication, route, commit). If
+    more requests held a connection than the pool has, a thread could wait for a
+    connection that belongs to a request waiting for a thread: both pools would
+    starve each other until the pool timeout. Requests beyond this limit wait in the
+    event loop, holding neither a thread nor a connection.
+    """
+    # AnyIO primitives belong to one event loop; the tests run several, one per client.
+    per_app = _SESSION_SLOTS.get(None)
+    if per_app is None:
+        per_app = WeakKeyDictionary()
+        _SESSION_SLOTS.set(per_app)
+    slots = per_app.get(app)
+    if slots is None:
+        slots = per_app[app] = CapacityLimiter(app.state.settings.thread_pool_size)
+    return slots
+
+
+async def run_db(app: FastAPI, work: Callable[[], T]) -> T:
+    """Run blocking database `work` from async code: in a worker thread, within one of
+    the app's session slots (see `session_slots`). Routes that open their own
+    `unit_of_work` go through here too."""
+    async with session_slots(app):
+        return await anyio.to_thread.run_sync(work)
+
+
+def _new_session(engine: Engine, *, writes: bool) -> Session:
+    return Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: writes})
+
+
 @contextmanager
 def unit_of_work(engine: Engine, *, writes: bool) -> Iterator[Session]:
     """A session whose transaction commits when the block ends and rolls back when it
     raises. Services and repositories never commit."""
-    with Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: writes}) as session:
+    session = _new_session(engine, writes=writes)
+    try:
+        yield session
+    except BaseException:
+        _rollback_and_close(session)
+        raise
+    _commit_and_close(session, ())
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The unit of work of one request: commit when the route returns, roll back when it
+    raises. Services and repositories never commit."""
+    writes = request.method not in ("GET", "HEAD", "OPTIONS") or request.scope.get(WRITES_SCOPE_KEY, False)
+    async with session_slots(request.app):
+        session = _new_session(request.app.state.engine, writes=writes)
         try:
             yield session
         except BaseException:
-            session.rollback()
+            await anyio.to_thread.run_sync(_rollback_and_close, session)
             raise
+        await anyio.to_thread.run_sync(_commit_and_close, session, getattr(request.state, BEFORE_COMMIT, ()))
+
+
+def _commit_and_close(session: Session, before_commit: Sequence[Callable[[Session], None]]) -> None:
+    try:
+        for hook in before_commit:
+            hook(session)
         session.commit()
+    except BaseException:
+        _rollback_and_close(session)
+        raise
+    session.close()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The unit of work of one request: commit when the route returns, roll back when it
-    raises."""
-    writes = request.method not in ("GET", "HEAD", "OPTIONS") or request.scope.get(WRITES_SCOPE_KEY, False)
-    with unit_of_work(request.app.state.engine, writes=writes) as session:
-        yield session
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        # The connection is already gone (the database went away): nothing to undo, and
+        # the error that brought us here is the one to report.
+        pass
+    finally:
+        session.close()
 
 
 def writes(request: Request) -> None:

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.db import database_unavailable
 from app.observability import current_request_id
 
 logger = logging.getLogger("followup")
@@ -90,9 +92,34 @@ class TooManyRequests(AppError):
         self.retry_after = retry_after
 
 
+class PreconditionFailed(AppError):
+    """An `If-Match` that no longer matches: someone changed the object since it was read."""
+
+    status = 412
+    title = "Precondition Failed"
+
+
+class PreconditionRequired(AppError):
+    status = 428
+    title = "Precondition Required"
+
+
+class NotModified(Exception):
+    """A conditional GET whose `If-None-Match` still matches: 304, no body."""
+
+    def __init__(self, etag: str) -> None:
+        super().__init__(etag)
+        self.etag = etag
+
+
+# How long a client should wait before retrying when the database is unavailable.
+RETRY_AFTER_SECONDS = 5
+
+
 class ServiceUnavailable(AppError):
     status = 503
     title = "Service Unavailable"
+    headers: ClassVar[dict[str, str] | None] = {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def problem_response(
@@ -180,6 +207,24 @@ def server_error_problem(request_id: str | None) -> dict[str, Any]:
     return problem.model_dump(exclude_none=True)
 
 
+def _not_modified(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotModified)
+    return Response(status_code=304, headers={"ETag": exc.etag})
+
+
+def unavailable_response() -> JSONResponse:
+    return render(ServiceUnavailable("The database is unavailable; retry shortly."))
+
+
+def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    # Anywhere in a request (authentication, the route, the commit): an unreachable or
+    # overloaded database is a 503 the client may retry; any other SQL error is a bug.
+    if database_unavailable(exc):
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return unavailable_response()
+    return _unexpected_error(request, exc)
+
+
 def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
     # The trace goes to the log (with the request id), never to the client: it could carry
     # SQL or data.
@@ -192,6 +237,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.add_exception_handler(NotModified, _not_modified)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -206,6 +253,13 @@ NOT_FOUND_RESPONSES: dict[int | str, dict[str, Any]] = {404: _problem("No such o
 VALIDATION_RESPONSES: dict[int | str, dict[str, Any]] = {422: _problem("Invalid input; `errors` lists each field")}
 CONFLICT_RESPONSES: dict[int | str, dict[str, Any]] = {409: _problem("Conflicts with the current state")}
 UNAVAILABLE_RESPONSES: dict[int | str, dict[str, Any]] = {503: _problem("The database is unavailable")}
+NOT_MODIFIED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: `If-None-Match` matches the current ETag (no body)"}
+}
+PRECONDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    412: _problem("`If-Match` does not match the current ETag: the object changed; nothing was changed"),
+    428: _problem("`If-Match` is required (FOLLOWUP_REQUIRE_IF_MATCH)"),
+}
 TOO_LARGE_RESPONSES: dict[int | str, dict[str, Any]] = {413: _problem("The request body is over 1 MiB")}
 RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: _problem("Too many requests with this API key; retry after `Retry-After` seconds")

@@ -22,7 +22,7 @@ from app.auth.router import router as api_keys_router
 from app.calendar.router import router as calendar_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
-from app.db import create_db_engine
+from app.db import create_db_engine, run_db
 from app.errors import (
     PROBLEM_MEDIA_TYPE,
     RATE_LIMITED_RESPONSES,
@@ -33,6 +33,7 @@ from app.errors import (
 )
 from app.events.router import router as events_router
 from app.followups.router import router as followups_router
+from app.idempotency import middleware as idempotency
 from app.integrations.router import router as integrations_router
 from app.integrations.router import webhooks_router as ats_webhooks_router
 from app.interviews.router import router as interviews_router
@@ -78,8 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Sync routes run in AnyIO's thread pool; the connection pool is sized from the
-        # same setting so a thread never waits for a connection another thread holds.
+        # Sync routes run in AnyIO's thread pool (40 threads unless set here). The
+        # connection pool has as many connections, and app.db.session_slots lets no more
+        # requests than that hold one, so a thread never waits for a connection.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
         # With SQLite, reminders go out from this process (see app.worker).
         worker = EmbeddedWorker(engine, settings).start() if settings.runs_embedded_worker else None
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
     install_error_handlers(app)
+    app.add_middleware(idempotency.IdempotencyMiddleware)
     _add_middleware(app, settings)
     for router in (
         interviews_router,
@@ -173,11 +176,15 @@ def _add_service_routes(app: FastAPI) -> None:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["service"], operation_id="getReadiness", responses=UNAVAILABLE_RESPONSES)
-    def readyz(request: Request) -> dict[str, str]:
+    async def readyz(request: Request) -> dict[str, str]:
         """The database answers."""
-        try:
+
+        def ping() -> None:
             with request.app.state.engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
+
+        try:
+            await run_db(request.app, ping)
         except SQLAlchemyError:
             raise ServiceUnavailable("The database does not answer.") from None
         return {"status": "ok"}
@@ -284,12 +291,19 @@ def _document_problems(app: FastAPI) -> None:
                     "description": "Unexpected error (no details are disclosed but the request id)",
                     "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
                 }
+                if operation.get("operationId") != "getHealth":
+                    responses["503"] = {
+                        "description": "The database is unavailable; retry after `Retry-After` seconds",
+                        "headers": {"Retry-After": _header_ref("Retry-After")},
+                        "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
+                    }
                 for status, response in responses.items():
                     headers = response.setdefault("headers", {})
                     headers[REQUEST_ID_HEADER] = _header_ref(REQUEST_ID_HEADER)
                     if authenticated and (status.startswith("2") or status == "429"):
                         for name in RATE_LIMIT_HEADERS:
                             headers[name] = _header_ref(name)
+        idempotency.document(schema)
         app.openapi_schema = schema
         return schema
 

@@ -5,6 +5,7 @@ from app.calendar.models import CalendarFeed
 from app.contacts.models import Contact
 from app.db import metadata
 from app.events.models import Event
+from app.idempotency.models import IdempotencyKey
 from app.integrations.models import Delivery, Integration
 from app.interviews.models import Interview
 from app.policy.models import PolicyOverrides
@@ -18,6 +19,7 @@ __all__ = [
     "Delivery",
     "Event",
     "FollowUpNotice",
+    "IdempotencyKey",
     "Integration",
     "Interview",
     "PolicyOverrides",

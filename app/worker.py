@@ -1,5 +1,6 @@
 """The worker: refreshes stored next actions whose time ran out, emits `follow_up.due` for
-actions that came due, and sends pending webhook deliveries.
+actions that came due, sends pending webhook deliveries, and deletes expired idempotency
+keys.
 
 Any number of workers may run against Postgres: each claims rows with FOR UPDATE SKIP
 LOCKED and leases deliveries before sending them, outside any transaction. Delivery is at
@@ -24,6 +25,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import unit_of_work, utcnow
 from app.followups import service as followup_service
+from app.idempotency import service as idempotency_service
 from app.webhooks_out import delivery, outbox
 from app.webhooks_out.ssrf import guarded_client
 
@@ -88,6 +90,7 @@ class Worker:
         """One pass; returns what it did."""
         with self._transaction() as session:
             refreshed = followup_service.refresh_expired(session, batch_size=BATCH_SIZE)
+            idempotency_service.purge_expired(session, now=self.clock())
         due = 0
         while True:
             with self._transaction() as session:

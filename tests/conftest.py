@@ -81,8 +81,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[FastAPI]:
-    # Tests run the worker themselves, with their own clock.
-    application = create_app(Settings(database_url=database_url, thread_pool_size=4, embedded_worker=False))
+    # Tests run the worker themselves, with their own clock. The rate limit is high enough
+    # never to refuse (its own tests build apps with a low one) and every answer has its headers.
+    settings = Settings(
+        database_url=database_url, thread_pool_size=4, embedded_worker=False, rate_limit_per_minute=1_000_000
+    )
+    application = create_app(settings)
     yield application
     application.state.engine.dispose()
 
@@ -112,9 +116,10 @@ def new_user(engine: Engine, email: str) -> dict[str, str]:
 
 @dataclass
 class Api:
-    """A user's view of the API, with shortcuts for the objects most tests need."""
+    """A user's view of the API, with shortcuts for the objects most tests need (through
+    the app in-process, or over HTTP to a running server)."""
 
-    client: TestClient
+    client: httpx.Client
     headers: dict[str, str]
     created: list[str] = field(default_factory=list)
 

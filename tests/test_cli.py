@@ -69,3 +69,4 @@ def test_serve_runs_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli.main(["serve"]) == 0
     assert calls[0]["app"] == "app.main:app"
     assert (calls[0]["host"], calls[0]["port"]) == ("127.0.0.1", 8000)
+    assert calls[0]["timeout_graceful_shutdown"] == 30

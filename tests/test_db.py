@@ -1,19 +1,27 @@
 from __future__ import annotations
 
+import sqlite3
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
+import anyio.to_thread
+import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest import alembic_config
-from sqlalchemy import inspect, text
+from conftest import alembic_config, new_user
+from fastapi.testclient import TestClient
+from sqlalchemy import JSON, column, inspect, table, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import WRITE_OPTION, create_db_engine
+from app.db import WRITE_OPTION, UTCDateTime, create_db_engine, database_unavailable
+from app.main import create_app
 from app.models import metadata
 
 
@@ -22,9 +30,24 @@ def test_upgrade_downgrade_upgrade(database_url: str, engine: Engine) -> None:
     command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     command.upgrade(config, "head")
-    assert {"users", "api_keys", "interviews", "contacts", "events", "policies"} <= set(
+    assert {"users", "api_keys", "interviews", "contacts", "events", "policies", "idempotency_keys"} <= set(
         inspect(engine).get_table_names()
     )
+
+
+def test_rows_from_before_row_versions_start_at_version_1(database_url: str, engine: Engine) -> None:
+    config = alembic_config(database_url)
+    command.downgrade(config, "-1")
+    assert "version" not in {column["name"] for column in inspect(engine).get_columns("policies")}
+    now = datetime.now(UTC)
+    users = table("users", column("id"), column("email"), column("created_at", UTCDateTime()))
+    policies = table("policies", column("user_id"), column("overrides", JSON()), column("updated_at", UTCDateTime()))
+    with engine.begin() as connection:
+        connection.execute(users.insert().values(id="u1", email="old@example.com", created_at=now))
+        connection.execute(policies.insert().values(user_id="u1", overrides={"send_hour": 8}, updated_at=now))
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version FROM policies")).scalar_one() == 1
 
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
@@ -87,3 +110,58 @@ def test_naive_datetimes_are_not_stored(engine: Engine) -> None:
         session.add(User(email="naive@example.com", created_at=datetime(2026, 1, 1)))
         with pytest.raises(Exception, match="naive"):
             session.flush()
+
+
+def test_the_lifespan_sizes_the_thread_pool(database_url: str) -> None:
+    application = create_app(Settings(database_url=database_url, thread_pool_size=7))
+    with TestClient(application) as client:
+        tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+    application.state.engine.dispose()
+    assert tokens == 7
+
+
+def test_more_requests_than_connections_queue_instead_of_starving(database_url: str, engine: Engine) -> None:
+    """40 requests at once with 2 threads and 2 connections (no overflow): each request
+    keeps its connection between thread hops, so without a limit on the requests that
+    hold one, threads wait for connections held by requests that wait for threads, until
+    the pool timeout fails them."""
+    settings = Settings(database_url=database_url, thread_pool_size=2, db_pool_overflow=0, db_pool_timeout_seconds=3)
+    application = create_app(settings)
+    headers = new_user(application.state.engine, "pool@example.com")
+    statuses: list[int] = []
+    with TestClient(application, raise_server_exceptions=False) as client:
+
+        def list_interviews() -> None:
+            statuses.append(client.get("/v1/interviews", headers=headers).status_code)
+
+        threads = [threading.Thread(target=list_interviews) for _ in range(40)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    application.state.engine.dispose()
+    assert statuses == [200] * 40
+
+
+def _sqlite_error(message: str, name: str) -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError(message)
+    error.sqlite_errorname = name  # type: ignore[attr-defined]
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (PoolTimeoutError("QueuePool limit reached"), True),
+        (OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused")), True),
+        (OperationalError("SELECT 1", {}, _sqlite_error("database is locked", "SQLITE_BUSY")), True),
+        (OperationalError("SELECT 1", {}, _sqlite_error("unable to open database file", "SQLITE_CANTOPEN")), True),
+        (OperationalError("SELECT 1", {}, _sqlite_error("no such table: users", "SQLITE_ERROR")), False),
+        (DBAPIError("SELECT 1", {}, Exception("gone"), connection_invalidated=True), True),
+        (InterfaceError("SELECT 1", {}, Exception("connection already closed")), True),
+        (ProgrammingError("SELECT 1", {}, Exception('relation "users" does not exist')), False),
+        (ValueError("not a database error"), False),
+    ],
+)
+def test_which_database_errors_are_outages(error: BaseException, unavailable: bool) -> None:
+    assert database_unavailable(error) is unavailable

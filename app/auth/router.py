@@ -7,15 +7,19 @@ from app.auth.dependencies import CurrentUser
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from app.db import SessionDep
 from app.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.idempotency.middleware import shown_once
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, operation_id="createApiKey")
-def create_api_key(session: SessionDep, user: CurrentUser, body: ApiKeyCreate | None = None) -> ApiKeyCreated:
+def create_api_key(
+    session: SessionDep, user: CurrentUser, response: Response, body: ApiKeyCreate | None = None
+) -> ApiKeyCreated:
     """Create an API key; the key is in this response only."""
     api_key, plain = service.create(session, user=user, name=body.name if body else None)
+    shown_once(response)
     return ApiKeyCreated(**ApiKeyPublic.model_validate(api_key).model_dump(), key=plain)
 
 

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, new_id, utcnow
+from app.db import UTCDateTime, new_id, utcnow, version_field
 
 
 class Contact(SQLModel, table=True):
@@ -17,3 +17,4 @@ class Contact(SQLModel, table=True):
     role: str = Field(max_length=32)
     is_primary: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = version_field()

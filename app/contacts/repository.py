@@ -10,7 +10,9 @@ from app.pagination import after
 
 
 def get(session: Session, *, interview_id: str, contact_id: str) -> Contact | None:
-    return session.exec(select(Contact).where(Contact.id == contact_id, Contact.interview_id == interview_id)).first()
+    query = select(Contact).where(Contact.id == contact_id, Contact.interview_id == interview_id)
+    # Callers that write hold the interview's lock by now: read the committed row.
+    return session.exec(query.execution_options(populate_existing=True)).first()
 
 
 def list_for_interviews(session: Session, *, interview_ids: Sequence[str]) -> Sequence[Contact]:
@@ -34,8 +36,8 @@ def count(session: Session, *, interview_id: str) -> int:
 def clear_primary(session: Session, *, interview_id: str, except_id: str) -> None:
     session.exec(
         update(Contact)
-        .where(col(Contact.interview_id) == interview_id, col(Contact.id) != except_id)
-        .values(is_primary=False)
+        .where(col(Contact.interview_id) == interview_id, col(Contact.id) != except_id, col(Contact.is_primary))
+        .values(is_primary=False, version=col(Contact.version) + 1)
     )
 
 

@@ -6,7 +6,15 @@ from app.auth.dependencies import CurrentUser
 from app.contacts import service
 from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
 from app.db import SessionDep
-from app.errors import AUTH_RESPONSES, CONFLICT_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.errors import (
+    AUTH_RESPONSES,
+    CONFLICT_RESPONSES,
+    NOT_FOUND_RESPONSES,
+    NOT_MODIFIED_RESPONSES,
+    PRECONDITION_RESPONSES,
+    VALIDATION_RESPONSES,
+)
+from app.etags import CREATED_RESPONSES, READ_RESPONSES, IfMatch, IfNoneMatch, send
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(
@@ -16,10 +24,17 @@ router = APIRouter(
 )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, operation_id="createContact", responses=CONFLICT_RESPONSES)
-def create_contact(session: SessionDep, user: CurrentUser, interview_id: str, body: ContactCreate) -> ContactPublic:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createContact",
+    responses=CREATED_RESPONSES | CONFLICT_RESPONSES,
+)
+def create_contact(
+    session: SessionDep, user: CurrentUser, interview_id: str, body: ContactCreate, response: Response
+) -> ContactPublic:
     """Add a person on the hiring team."""
-    return service.create(session, user=user, interview_id=interview_id, body=body)
+    return send(response, service.create(session, user=user, interview_id=interview_id, body=body))
 
 
 @router.get("", operation_id="listContacts")
@@ -31,22 +46,51 @@ def list_contacts(
     return Page(data=list(rows), next_cursor=next_cursor)
 
 
-@router.get("/{contact_id}", operation_id="getContact")
-def get_contact(session: SessionDep, user: CurrentUser, interview_id: str, contact_id: str) -> ContactPublic:
-    """Read one contact."""
-    return service.get(session, user=user, interview_id=interview_id, contact_id=contact_id)
-
-
-@router.patch("/{contact_id}", operation_id="updateContact")
-def update_contact(
-    session: SessionDep, user: CurrentUser, interview_id: str, contact_id: str, body: ContactUpdate
+@router.get("/{contact_id}", operation_id="getContact", responses=READ_RESPONSES | NOT_MODIFIED_RESPONSES)
+def get_contact(
+    session: SessionDep,
+    user: CurrentUser,
+    interview_id: str,
+    contact_id: str,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
 ) -> ContactPublic:
-    """Change a contact; making one primary demotes the previous primary."""
-    return service.update(session, user=user, interview_id=interview_id, contact_id=contact_id, body=body)
+    """Read one contact; its `ETag` header names this version."""
+    found = service.get(session, user=user, interview_id=interview_id, contact_id=contact_id)
+    return send(response, found, if_none_match)
 
 
-@router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="deleteContact")
-def delete_contact(session: SessionDep, user: CurrentUser, interview_id: str, contact_id: str) -> Response:
-    """Delete a contact; its events stay, with no contact."""
-    service.delete(session, user=user, interview_id=interview_id, contact_id=contact_id)
+@router.patch(
+    "/{contact_id}",
+    operation_id="updateContact",
+    responses=READ_RESPONSES | PRECONDITION_RESPONSES,
+)
+def update_contact(
+    session: SessionDep,
+    user: CurrentUser,
+    interview_id: str,
+    contact_id: str,
+    body: ContactUpdate,
+    response: Response,
+    preconditions: IfMatch,
+) -> ContactPublic:
+    """Change a contact; making one primary demotes the previous primary. With `If-Match`,
+    only if nobody changed it since you read that ETag (else 412)."""
+    updated = service.update(
+        session, user=user, interview_id=interview_id, contact_id=contact_id, body=body, preconditions=preconditions
+    )
+    return send(response, updated)
+
+
+@router.delete(
+    "/{contact_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteContact",
+    responses=PRECONDITION_RESPONSES,
+)
+def delete_contact(
+    session: SessionDep, user: CurrentUser, interview_id: str, contact_id: str, preconditions: IfMatch
+) -> Response:
+    """Delete a contact; its events stay, with no contact (with `If-Match`: only that version)."""
+    service.delete(session, user=user, interview_id=interview_id, contact_id=contact_id, preconditions=preconditions)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

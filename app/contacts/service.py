@@ -9,6 +9,7 @@ from app.contacts import repository
 from app.contacts.models import Contact
 from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
 from app.errors import Conflict, NotFound
+from app.etags import NONE, Preconditions, Tagged, make_etag
 from app.interviews import service as interview_service
 from app.interviews.models import Interview
 from app.pagination import decode_cursor, page
@@ -25,15 +26,24 @@ def _require(session: Session, *, interview: Interview, contact_id: str) -> Cont
     return contact
 
 
-def _saved(session: Session, *, interview: Interview, contact: Contact) -> ContactPublic:
+def etag_of(contact: Contact) -> str:
+    return make_etag("contact", contact.id, contact.version)
+
+
+def _tagged(contact: Contact) -> Tagged[ContactPublic]:
+    return Tagged(ContactPublic.model_validate(contact), etag_of(contact))
+
+
+def _saved(session: Session, *, interview: Interview, contact: Contact) -> Tagged[ContactPublic]:
     repository.add(session, contact=contact)
     if contact.is_primary:
+        # The demoted contact changes too: a new version for each.
         repository.clear_primary(session, interview_id=interview.id, except_id=contact.id)
     interview_service.touch(session, interview=interview)
-    return ContactPublic.model_validate(contact)
+    return _tagged(contact)
 
 
-def create(session: Session, *, user: User, interview_id: str, body: ContactCreate) -> ContactPublic:
+def create(session: Session, *, user: User, interview_id: str, body: ContactCreate) -> Tagged[ContactPublic]:
     """Add a contact; a new primary contact takes over from the previous one."""
     interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
     if repository.count(session, interview_id=interview.id) >= MAX_CONTACTS:
@@ -54,22 +64,38 @@ def list_page(
     return [ContactPublic.model_validate(row) for row in kept], next_cursor
 
 
-def get(session: Session, *, user: User, interview_id: str, contact_id: str) -> ContactPublic:
+def get(session: Session, *, user: User, interview_id: str, contact_id: str) -> Tagged[ContactPublic]:
     interview = interview_service.require(session, user=user, interview_id=interview_id)
-    return ContactPublic.model_validate(_require(session, interview=interview, contact_id=contact_id))
+    return _tagged(_require(session, interview=interview, contact_id=contact_id))
 
 
-def update(session: Session, *, user: User, interview_id: str, contact_id: str, body: ContactUpdate) -> ContactPublic:
+def update(
+    session: Session,
+    *,
+    user: User,
+    interview_id: str,
+    contact_id: str,
+    body: ContactUpdate,
+    preconditions: Preconditions = NONE,
+) -> Tagged[ContactPublic]:
+    """Change a contact. Its interview's row lock serialises this with every other writer
+    of the interview's contacts, so the If-Match comparison is atomic."""
     interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
     contact = _require(session, interview=interview, contact_id=contact_id)
+    preconditions.check(etag_of(contact), what="contact")
     for key, value in body.model_dump(exclude_unset=True).items():
         setattr(contact, key, value)
+    contact.version += 1
     return _saved(session, interview=interview, contact=contact)
 
 
-def delete(session: Session, *, user: User, interview_id: str, contact_id: str) -> None:
+def delete(
+    session: Session, *, user: User, interview_id: str, contact_id: str, preconditions: Preconditions = NONE
+) -> None:
     """Delete a contact; events that named it keep their place with no contact."""
     interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
-    repository.delete(session, contact=_require(session, interview=interview, contact_id=contact_id))
+    contact = _require(session, interview=interview, contact_id=contact_id)
+    preconditions.check(etag_of(contact), what="contact")
+    repository.delete(session, contact=contact)
     session.expire_all()
     interview_service.touch(session, interview=interview)

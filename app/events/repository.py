@@ -1,17 +1,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
 from app.events.models import Event
 from app.pagination import after
 from app.rules import EventType
 
+# id, type, occurred_at, contact_id, decision_expected_by, interview_at, seq
+EngineRow = tuple[str, str, datetime, str | None, date | None, datetime | None, int]
 
-def list_all(session: Session, *, interview_id: str) -> Sequence[Event]:
-    query = select(Event).where(Event.interview_id == interview_id)
-    return session.exec(query.order_by(col(Event.occurred_at), col(Event.seq))).all()
+
+def list_engine_rows(session: Session, *, interview_id: str) -> Sequence[EngineRow]:
+    """The interview's events, oldest first, as plain rows of what the rules engine reads.
+    Every write refreshes the stored next action from all the events, so this skips
+    building ORM objects: several times faster on an interview with many events."""
+    query = core_select(
+        col(Event.id),
+        col(Event.type),
+        col(Event.occurred_at),
+        col(Event.contact_id),
+        col(Event.decision_expected_by),
+        col(Event.interview_at),
+        col(Event.seq),
+    ).where(col(Event.interview_id) == interview_id)
+    session.flush()  # the connection, unlike the session, does not flush pending changes
+    return session.connection().execute(query.order_by(col(Event.occurred_at), col(Event.seq))).all()
 
 
 def list_page(
@@ -24,6 +41,9 @@ def list_page(
 
 
 def next_seq(session: Session, *, interview_id: str) -> int:
+    """The next insertion number of the interview's events. The caller holds the
+    interview's row lock (or SQLite's write lock), so concurrent writers cannot read the
+    same maximum; the unique (interview_id, seq) constraint backs this up."""
     highest = session.exec(select(func.max(Event.seq)).where(Event.interview_id == interview_id)).one()
     return (highest or 0) + 1
 

@@ -14,7 +14,7 @@ from app.contacts.models import Contact
 from app.db import utcnow
 from app.errors import InvalidInput
 from app.events import repository as event_repository
-from app.events.models import Event
+from app.events.repository import EngineRow
 from app.followups.schemas import (
     AgendaItem,
     InterviewSummary,
@@ -61,21 +61,22 @@ def engine_contact(contact: Contact) -> rules.Contact:
     )
 
 
-def engine_event(event: Event) -> rules.Event:
+def engine_event(row: EngineRow) -> rules.Event:
+    event_id, kind, occurred_at, contact_id, decision_expected_by, interview_at, seq = row
     return rules.Event(
-        type=rules.EventType(event.type),
-        occurred_at=event.occurred_at,
-        contact_id=event.contact_id,
-        decision_expected_by=event.decision_expected_by,
-        interview_at=event.interview_at,
-        seq=event.seq,
-        id=event.id,
+        type=rules.EventType(kind),
+        occurred_at=occurred_at,
+        contact_id=contact_id,
+        decision_expected_by=decision_expected_by,
+        interview_at=interview_at,
+        seq=seq,
+        id=event_id,
     )
 
 
 def facts_for(session: Session, interview: Interview, policy: rules.Policy | None = None) -> rules.Facts:
     contacts = contact_repository.list_for_interviews(session, interview_ids=[interview.id])
-    events = event_repository.list_all(session, interview_id=interview.id)
+    events = event_repository.list_engine_rows(session, interview_id=interview.id)
     return rules.Facts(
         interview=engine_interview(interview),
         contacts=tuple(engine_contact(c) for c in contacts),

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import CurrentUser
-from app.db import SessionDep, unit_of_work
+from app.db import SessionDep, run_db, unit_of_work
 from app.errors import (
     AUTH_RESPONSES,
     NOT_FOUND_RESPONSES,
@@ -15,6 +15,7 @@ from app.errors import (
     VALIDATION_RESPONSES,
     render,
 )
+from app.idempotency.middleware import shown_once
 from app.integrations import service
 from app.integrations.models import DeliveryResult
 from app.integrations.schemas import (
@@ -47,9 +48,10 @@ WebhookUrlDep = Annotated[service.WebhookUrl, Depends(_webhook_url)]
 
 @router.post("", status_code=status.HTTP_201_CREATED, operation_id="createIntegration")
 def create_integration(
-    session: SessionDep, user: CurrentUser, body: IntegrationCreate, webhook_url: WebhookUrlDep
+    session: SessionDep, user: CurrentUser, body: IntegrationCreate, webhook_url: WebhookUrlDep, response: Response
 ) -> IntegrationWithSecret:
     """Connect an ATS: paste the answer's `webhook_url` (and the secret) into its webhook settings."""
+    shown_once(response)
     return service.create(session, user=user, body=body, webhook_url=webhook_url)
 
 
@@ -92,9 +94,11 @@ def rotate_secret(
     user: CurrentUser,
     integration_id: str,
     webhook_url: WebhookUrlDep,
+    response: Response,
     body: SecretRotation | None = None,
 ) -> IntegrationWithSecret:
     """Replace the secret; the old one is still accepted for `previous_secret_valid_hours`."""
+    shown_once(response)
     return service.rotate_secret(
         session, user=user, integration_id=integration_id, body=body or SecretRotation(), webhook_url=webhook_url
     )
@@ -142,18 +146,23 @@ DELIVERY_DOCS: dict[str, Any] = {
     responses=SIGNATURE_RESPONSES | NOT_FOUND_RESPONSES | TOO_LARGE_RESPONSES | VALIDATION_RESPONSES,
     openapi_extra=DELIVERY_DOCS,
 )
-def receive_delivery(
+async def receive_delivery(
     request: Request, integration_id: str, body: Annotated[bytes, Depends(raw_body)]
 ) -> DeliveryReceipt | JSONResponse:
     """Receive a delivery from an ATS (Greenhouse `Signature`, Lever's body `signature`, or
     Standard Webhooks headers). Every verified delivery is stored and answered 200, pings
     and repeats too; a standard message whose event is invalid is stored as failed and
     answered 422."""
-    # Committed here, in the thread that did the work, not by a dependency that needs a
-    # thread of its own: when one delivery arrives many times at once, every worker thread
-    # may be waiting for the first copy's key, and that copy must still be able to commit.
-    with unit_of_work(request.app.state.engine, writes=True) as session:
-        outcome = service.receive(session, integration_id=integration_id, body=body, headers=request.headers)
+    # Committed in the thread that did the work, not by a dependency that needs a thread
+    # of its own: when one delivery arrives many times at once, every worker thread may be
+    # waiting for the first copy's key, and that copy must still be able to commit. The
+    # work holds one of the app's session slots, like every request that uses the database.
+
+    def receive() -> service.Outcome:
+        with unit_of_work(request.app.state.engine, writes=True) as session:
+            return service.receive(session, integration_id=integration_id, body=body, headers=request.headers)
+
+    outcome = await run_db(request.app, receive)
     if outcome.rejection is not None:
         # Answered rather than raised, after the commit: the failed delivery is kept.
         return render(outcome.rejection)

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, new_id, utcnow
+from app.db import UTCDateTime, new_id, utcnow, version_field
 from app.rules import Status
 
 
@@ -48,6 +48,7 @@ class Interview(SQLModel, table=True):
     snoozed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = version_field()
     # The stored next action, refreshed by every write that can change it, so that the
     # agenda is one indexed query.
     next_action: str = Field(default="none", max_length=40)

@@ -12,8 +12,10 @@ from app.pagination import after
 def get(session: Session, *, user_id: str, interview_id: str, for_update: bool = False) -> Interview | None:
     query = select(Interview).where(Interview.id == interview_id, Interview.user_id == user_id)
     if for_update:
-        # Serialises writers of one interview on Postgres (SQLite: BEGIN IMMEDIATE does it);
-        # the row read under the lock replaces one this session read before it.
+        # Serialises writers of one interview on Postgres (SQLite: BEGIN IMMEDIATE does it).
+        # The row read under the lock replaces one this session read before it, so a
+        # version compared for If-Match, or an event seq derived under the lock, is the
+        # committed one.
         query = query.with_for_update().execution_options(populate_existing=True)
     return session.exec(query).first()
 
@@ -43,7 +45,10 @@ def list_page(
 
 
 def list_all_for_user(session: Session, *, user_id: str) -> Sequence[Interview]:
-    return session.exec(select(Interview).where(Interview.user_id == user_id).with_for_update()).all()
+    """Every interview of the user, locked in id order (one order for every writer that
+    locks several, so two of them cannot deadlock)."""
+    query = select(Interview).where(Interview.user_id == user_id).order_by(col(Interview.id))
+    return session.exec(query.with_for_update().execution_options(populate_existing=True)).all()
 
 
 def list_agenda(

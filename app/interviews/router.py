@@ -4,7 +4,15 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import CurrentUser
 from app.db import SessionDep
-from app.errors import AUTH_RESPONSES, CONFLICT_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.errors import (
+    AUTH_RESPONSES,
+    CONFLICT_RESPONSES,
+    NOT_FOUND_RESPONSES,
+    NOT_MODIFIED_RESPONSES,
+    PRECONDITION_RESPONSES,
+    VALIDATION_RESPONSES,
+)
+from app.etags import CREATED_RESPONSES, READ_RESPONSES, IfMatch, IfNoneMatch, send
 from app.interviews import service
 from app.interviews.schemas import InterviewCreate, InterviewPublic, InterviewUpdate
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -13,10 +21,17 @@ from app.rules import Status
 router = APIRouter(prefix="/v1/interviews", tags=["interviews"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, operation_id="createInterview")
-def create_interview(session: SessionDep, user: CurrentUser, body: InterviewCreate) -> InterviewPublic:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createInterview",
+    responses=CREATED_RESPONSES,
+)
+def create_interview(
+    session: SessionDep, user: CurrentUser, body: InterviewCreate, response: Response
+) -> InterviewPublic:
     """Track an interview, with its contacts."""
-    return service.create(session, user=user, body=body)
+    return send(response, service.create(session, user=user, body=body))
 
 
 @router.get("", operation_id="listInterviews")
@@ -32,27 +47,44 @@ def list_interviews(
     return Page(data=list(rows), next_cursor=next_cursor)
 
 
-@router.get("/{interview_id}", operation_id="getInterview", responses=NOT_FOUND_RESPONSES)
-def get_interview(session: SessionDep, user: CurrentUser, interview_id: str) -> InterviewPublic:
-    """Read one interview."""
-    return service.get(session, user=user, interview_id=interview_id)
-
-
-@router.patch("/{interview_id}", operation_id="updateInterview", responses=NOT_FOUND_RESPONSES | CONFLICT_RESPONSES)
-def update_interview(
-    session: SessionDep, user: CurrentUser, interview_id: str, body: InterviewUpdate
+@router.get(
+    "/{interview_id}",
+    operation_id="getInterview",
+    responses=READ_RESPONSES | NOT_MODIFIED_RESPONSES | NOT_FOUND_RESPONSES,
+)
+def get_interview(
+    session: SessionDep, user: CurrentUser, interview_id: str, response: Response, if_none_match: IfNoneMatch = None
 ) -> InterviewPublic:
-    """Change an interview: details, `status` (set by hand) or `snoozed_until`."""
-    return service.update(session, user=user, interview_id=interview_id, body=body)
+    """Read one interview; its `ETag` header names this version."""
+    return send(response, service.get(session, user=user, interview_id=interview_id), if_none_match)
+
+
+@router.patch(
+    "/{interview_id}",
+    operation_id="updateInterview",
+    responses=READ_RESPONSES | NOT_FOUND_RESPONSES | CONFLICT_RESPONSES | PRECONDITION_RESPONSES,
+)
+def update_interview(
+    session: SessionDep,
+    user: CurrentUser,
+    interview_id: str,
+    body: InterviewUpdate,
+    response: Response,
+    preconditions: IfMatch,
+) -> InterviewPublic:
+    """Change an interview: details, `status` (set by hand) or `snoozed_until`. With
+    `If-Match`, only if nobody changed it since you read that ETag (else 412)."""
+    updated = service.update(session, user=user, interview_id=interview_id, body=body, preconditions=preconditions)
+    return send(response, updated)
 
 
 @router.delete(
     "/{interview_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="deleteInterview",
-    responses=NOT_FOUND_RESPONSES,
+    responses=NOT_FOUND_RESPONSES | PRECONDITION_RESPONSES,
 )
-def delete_interview(session: SessionDep, user: CurrentUser, interview_id: str) -> Response:
-    """Delete an interview with its contacts and events."""
-    service.delete(session, user=user, interview_id=interview_id)
+def delete_interview(session: SessionDep, user: CurrentUser, interview_id: str, preconditions: IfMatch) -> Response:
+    """Delete an interview with its contacts and events (with `If-Match`: only that version)."""
+    service.delete(session, user=user, interview_id=interview_id, preconditions=preconditions)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,7 @@ from app.contacts.models import Contact
 from app.contacts.schemas import ContactPublic
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
+from app.etags import NONE, Preconditions, Tagged, make_etag
 from app.events import repository as event_repository
 from app.followups import service as followup_service
 from app.integrations import service as integration_service
@@ -33,6 +34,10 @@ def require(session: Session, *, user: User, interview_id: str, for_update: bool
     return interview
 
 
+def etag_of(interview: Interview) -> str:
+    return make_etag("interview", interview.id, interview.version)
+
+
 def to_public(session: Session, interviews: Sequence[Interview]) -> list[InterviewPublic]:
     contacts: dict[str, list[ContactPublic]] = defaultdict(list)
     for contact in contact_repository.list_for_interviews(session, interview_ids=[i.id for i in interviews]):
@@ -43,7 +48,7 @@ def to_public(session: Session, interviews: Sequence[Interview]) -> list[Intervi
     ]
 
 
-def create(session: Session, *, user: User, body: InterviewCreate) -> InterviewPublic:
+def create(session: Session, *, user: User, body: InterviewCreate) -> Tagged[InterviewPublic]:
     primaries = [index for index, contact in enumerate(body.contacts) if contact.is_primary]
     if len(primaries) > 1:
         raise InvalidInput.at(["body", "contacts", primaries[1], "is_primary"], "Only one contact can be primary.")
@@ -59,11 +64,15 @@ def create(session: Session, *, user: User, body: InterviewCreate) -> InterviewP
         contact_repository.add(session, contact=Contact(interview_id=interview.id, **contact.model_dump()))
     followup_service.refresh(session, interview=interview)
     integration_service.apply_unmatched(session, interview=interview)
-    return to_public(session, [interview])[0]
+    return _tagged(session, interview)
 
 
-def get(session: Session, *, user: User, interview_id: str) -> InterviewPublic:
-    return to_public(session, [require(session, user=user, interview_id=interview_id)])[0]
+def _tagged(session: Session, interview: Interview) -> Tagged[InterviewPublic]:
+    return Tagged(to_public(session, [interview])[0], etag_of(interview))
+
+
+def get(session: Session, *, user: User, interview_id: str) -> Tagged[InterviewPublic]:
+    return _tagged(session, require(session, user=user, interview_id=interview_id))
 
 
 def list_page(
@@ -78,7 +87,9 @@ def list_page(
     return to_public(session, kept), next_cursor
 
 
-def update(session: Session, *, user: User, interview_id: str, body: InterviewUpdate) -> InterviewPublic:
+def update(
+    session: Session, *, user: User, interview_id: str, body: InterviewUpdate, preconditions: Preconditions = NONE
+) -> Tagged[InterviewPublic]:
     changes = body.model_dump(exclude_unset=True)
     relinks = not LINK_FIELDS.isdisjoint(changes)
     if relinks:
@@ -88,6 +99,7 @@ def update(session: Session, *, user: User, interview_id: str, body: InterviewUp
             session, user=user, integration_id=changes.get("integration_id", current.integration_id)
         )
     interview = require(session, user=user, interview_id=interview_id, for_update=True)
+    preconditions.check(etag_of(interview), what="interview")
     if relinks:
         integration_service.check_link(
             session,
@@ -106,21 +118,25 @@ def update(session: Session, *, user: User, interview_id: str, body: InterviewUp
         interview.status_source = StatusSource.USER
     for key, value in changes.items():
         setattr(interview, key, value)
-    interview.updated_at = utcnow()
-    followup_service.refresh(session, interview=interview)
+    touch(session, interview=interview)
     if relinks:
         integration_service.apply_unmatched(session, interview=interview)
-    return to_public(session, [interview])[0]
+    return _tagged(session, interview)
 
 
-def delete(session: Session, *, user: User, interview_id: str) -> None:
+def delete(session: Session, *, user: User, interview_id: str, preconditions: Preconditions = NONE) -> None:
     """Delete the interview with its contacts and events (the foreign keys cascade)."""
-    repository.delete(session, interview=require(session, user=user, interview_id=interview_id, for_update=True))
+    interview = require(session, user=user, interview_id=interview_id, for_update=True)
+    preconditions.check(etag_of(interview), what="interview")
+    repository.delete(session, interview=interview)
 
 
 def touch(session: Session, *, interview: Interview) -> None:
-    """Record a change to what hangs off the interview and refresh its next action."""
+    """Record a change to the interview or to what hangs off it (its representation
+    shows contacts and `updated_at`): a new version, and a fresh next action. The caller
+    holds the interview's row lock."""
     interview.updated_at = utcnow()
+    interview.version += 1
     followup_service.refresh(session, interview=interview)
 
 

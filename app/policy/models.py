@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, utcnow
+from app.db import UTCDateTime, utcnow, version_field
 
 
 class PolicyOverrides(SQLModel, table=True):
@@ -17,3 +17,4 @@ class PolicyOverrides(SQLModel, table=True):
     user_id: str = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True, max_length=36)
     overrides: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = version_field()

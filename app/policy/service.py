@@ -7,17 +7,24 @@ from sqlmodel import Session
 
 from app.db import utcnow
 from app.errors import InvalidInput, ProblemError
+from app.etags import NONE, Preconditions, Tagged, make_etag
 from app.followups import service as followup_service
 from app.policy import repository
 from app.policy.models import PolicyOverrides
 from app.policy.schemas import CataloguePublic, PolicyPublic, PolicyUpdate, RuleInfoPublic
 from app.rules import Policy, PolicyError, build_policy, catalogue, policy_to_dict, policy_version
+from app.users import repository as user_repository
 from app.users.models import User
 
 
 def _overrides(session: Session, user_id: str) -> dict[str, Any]:
     row = repository.get(session, user_id=user_id)
     return dict(row.overrides) if row is not None else {}
+
+
+def _etag(user_id: str, row: PolicyOverrides | None, policy: Policy) -> str:
+    # The policy_version covers what the row does not: new rules or defaults.
+    return make_etag("policy", user_id, row.version if row is not None else 0, policy_version(policy))
 
 
 def get_policy(session: Session, *, user_id: str) -> Policy:
@@ -31,15 +38,22 @@ def _public(policy: Policy, overrides: Mapping[str, Any]) -> PolicyPublic:
     )
 
 
-def get(session: Session, *, user: User) -> PolicyPublic:
-    overrides = _overrides(session, user.id)
-    return _public(build_policy(overrides), overrides)
+def get(session: Session, *, user: User) -> Tagged[PolicyPublic]:
+    row = repository.get(session, user_id=user.id)
+    overrides = dict(row.overrides) if row is not None else {}
+    policy = build_policy(overrides)
+    return Tagged(_public(policy, overrides), _etag(user.id, row, policy))
 
 
-def update(session: Session, *, user: User, changes: PolicyUpdate) -> PolicyPublic:
+def update(
+    session: Session, *, user: User, changes: PolicyUpdate, preconditions: Preconditions = NONE
+) -> Tagged[PolicyPublic]:
     """Merge `changes` into the user's overrides, validate the whole policy, save it and
     refresh the stored next action of every interview of the user."""
-    overrides = _overrides(session, user.id)
+    user_repository.lock(session, user_id=user.id)
+    current = repository.get(session, user_id=user.id)
+    overrides = dict(current.overrides) if current is not None else {}
+    preconditions.check(_etag(user.id, current, build_policy(overrides)), what="policy")
     for key, value in changes.model_dump(exclude_unset=True, mode="json").items():
         if value is None:
             overrides.pop(key, None)
@@ -53,12 +67,16 @@ def update(session: Session, *, user: User, changes: PolicyUpdate) -> PolicyPubl
         raise InvalidInput(
             str(error), [ProblemError(loc=["body", *key.split(".")], msg=message) for key, message in error.problems]
         ) from None
-    row = repository.get(session, user_id=user.id) or PolicyOverrides(user_id=user.id)
-    row.overrides = overrides
+    if current is None:
+        row = PolicyOverrides(user_id=user.id, overrides=overrides)
+    else:
+        row = current
+        row.overrides = overrides
+        row.version += 1
     row.updated_at = utcnow()
     repository.save(session, row=row)
     followup_service.refresh_all(session, user_id=user.id, policy=policy)
-    return _public(policy, overrides)
+    return Tagged(_public(policy, overrides), _etag(user.id, row, policy))
 
 
 def rule_catalogue() -> CataloguePublic:

@@ -9,6 +9,14 @@ def get_by_email(session: Session, *, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email)).first()
 
 
+def lock(session: Session, *, user_id: str) -> None:
+    """Lock the user's row until the transaction ends (Postgres; on SQLite the write
+    transaction already excludes other writers). Serialises changes to what belongs to
+    the user as a whole, such as the policy, whose row may not exist yet; inserts of the
+    user's interviews wait too (their foreign key check takes a share lock on the row)."""
+    session.exec(select(User.id).where(User.id == user_id).with_for_update()).first()
+
+
 def add(session: Session, *, user: User) -> User:
     session.add(user)
     session.flush()

@@ -8,6 +8,7 @@ from app.auth.dependencies import CurrentUser
 from app.config import SettingsDep
 from app.db import SessionDep
 from app.errors import AUTH_RESPONSES, CONFLICT_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.idempotency.middleware import shown_once
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.webhooks_out import service
 from app.webhooks_out.models import DeliveryStatus
@@ -29,9 +30,10 @@ ENDPOINT_RESPONSES = NOT_FOUND_RESPONSES
 
 @router.post("", status_code=status.HTTP_201_CREATED, operation_id="createWebhookEndpoint")
 def create_endpoint(
-    session: SessionDep, user: CurrentUser, settings: SettingsDep, body: EndpointCreate
+    session: SessionDep, user: CurrentUser, settings: SettingsDep, body: EndpointCreate, response: Response
 ) -> EndpointWithSecret:
     """Subscribe a URL to events; the signing secret is in this response only."""
+    shown_once(response)
     return service.create(session, user=user, body=body, settings=settings)
 
 
@@ -72,10 +74,11 @@ def delete_endpoint(session: SessionDep, user: CurrentUser, endpoint_id: str) ->
 
 @router.post("/{endpoint_id}/rotate-secret", operation_id="rotateWebhookEndpointSecret", responses=ENDPOINT_RESPONSES)
 def rotate_secret(
-    session: SessionDep, user: CurrentUser, settings: SettingsDep, endpoint_id: str
+    session: SessionDep, user: CurrentUser, settings: SettingsDep, endpoint_id: str, response: Response
 ) -> EndpointWithSecret:
     """A new signing secret, shown once; the old one keeps signing beside it for a while
     (`previous_secret_expires_at`)."""
+    shown_once(response)
     return service.rotate_secret(session, user=user, endpoint_id=endpoint_id, settings=settings)
 
 

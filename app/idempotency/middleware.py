@@ -1,0 +1,254 @@
+"""`Idempotency-Key` for every authenticated POST, as a pure ASGI middleware: routes added
+later get it without doing anything.
+
+A POST that carries the header and a valid API key is scoped to (user, method, path,
+key). The first request runs; its answer is kept when its work was committed. The same
+key with the same body replays that answer (`Idempotent-Replayed: true`); with another
+body it is a 422; while the first request still runs, a 409. A request whose work was
+not committed (an error, a 503) frees its key so that the retry runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth import service as auth_service
+from app.db import BEFORE_COMMIT, database_unavailable, run_db, unit_of_work
+from app.errors import ProblemError, problem_response, unavailable_response
+from app.idempotency import service
+from app.idempotency.service import Claim, Outcome
+
+logger = logging.getLogger("followup")
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+# The response headers a replay repeats; the others describe the original exchange.
+KEPT_HEADERS = frozenset({"content-type", "etag", "location", "link"})
+PARAMETER = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "A unique value (a UUID) that makes a retry safe: the same key with the same body within "
+        "24 hours replays the first answer (with `Idempotent-Replayed: true`) and creates nothing; "
+        "with another body it is a 422; while the first request runs, a 409. Keys are per user, "
+        "method and path; at most 255 characters."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+}
+
+
+def shown_once(response: Response) -> None:
+    """Mark an answer that holds a secret shown only once: no cache keeps it, and neither
+    does the idempotency store (a retry with the same key is then a 409, not a second
+    secret)."""
+    response.headers["Cache-Control"] = "no-store"
+
+
+def fingerprint(query_string: bytes, body: bytes) -> str:
+    """What must be the same for a retry: the query string and the body, byte for byte."""
+    return hashlib.sha256(query_string + b"\n" + body).hexdigest()
+
+
+def _valid_key(key: str) -> bool:
+    return 0 < len(key) <= MAX_KEY_LENGTH and all(" " <= char <= "~" for char in key)
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+        key = headers.get(HEADER.lower())
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        key = key.strip()
+        if not _valid_key(key):
+            message = f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters."
+            await problem_response(422, message, errors=[ProblemError(loc=["header", HEADER], msg=message)])(
+                scope, receive, send
+            )
+            return
+        app: FastAPI = scope["app"]
+        body = await read_body(receive)
+        if body is None:
+            return  # nobody to answer
+        try:
+            user_id = await run_db(app, partial(_user_id, app, headers.get("authorization")))
+            if user_id is None:
+                # No valid API key: the route answers 401 (or authenticates otherwise).
+                await self.app(scope, replay_body(body, receive), send)
+                return
+            request_scope = service.Scope(user_id=user_id, key=key, method="POST", path=scope["path"])
+            digest = fingerprint(scope.get("query_string", b""), body)
+            ttl = timedelta(hours=app.state.settings.idempotency_key_hours)
+            found = await run_db(app, partial(_claim, app, request_scope, digest, ttl))
+        except SQLAlchemyError as error:
+            if not database_unavailable(error):
+                raise
+            await unavailable_response()(scope, receive, send)
+            return
+        if found.outcome is Outcome.CLAIMED:
+            assert found.row is not None
+            await self._run(app, scope, replay_body(body, receive), send, found.row.id, found.row.attempt)
+            return
+        await _answer_without_running(found, scope, receive, send)
+
+    async def _run(self, app: FastAPI, scope: Scope, receive: Receive, send: Send, key_id: str, attempt: str) -> None:
+        def before_commit(session: Session) -> None:
+            service.mark_committed(session, key_id=key_id, attempt=attempt)
+
+        scope.setdefault("state", {})[BEFORE_COMMIT] = [before_commit]
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            else:  # pragma: no cover - trailers and the like, which this app never sends
+                await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        except BaseException:
+            await _quietly(app, partial(_release, app, key_id, attempt))
+            raise
+        assert start is not None
+        body = b"".join(chunks)
+        response_headers = [(n.decode("latin-1").lower(), v.decode("latin-1")) for n, v in start.get("headers", [])]
+        kept = [(name, value) for name, value in response_headers if name in KEPT_HEADERS]
+        secret = any(name == "cache-control" and "no-store" in value for name, value in response_headers)
+        # Kept before the answer leaves, so that a retry sent on receiving it finds it.
+        await _quietly(app, partial(_finish, app, key_id, attempt, start["status"], kept, None if secret else body))
+        await send(start)
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _answer_without_running(found: Claim, scope: Scope, receive: Receive, send: Send) -> None:
+    assert found.row is not None
+    loc: list[str | int] = ["header", HEADER]
+    if found.outcome is Outcome.REPLAY:
+        assert found.row.status_code is not None and found.row.response_body is not None
+        headers = dict(found.row.response_headers or [])
+        headers[REPLAYED_HEADER] = "true"
+        response = Response(found.row.response_body, status_code=found.row.status_code, headers=headers)
+    elif found.outcome is Outcome.MISMATCH:
+        message = f"This {HEADER} was used with another request body; use a new key for a new request."
+        response = problem_response(422, message, errors=[ProblemError(loc=loc, msg=message)])
+    elif found.outcome is Outcome.IN_FLIGHT:
+        response = problem_response(
+            409,
+            f"A request with this {HEADER} is still being processed; retry once it has finished.",
+            headers={"Retry-After": "1"},
+        )
+    else:
+        response = problem_response(
+            409,
+            f"A request with this {HEADER} already succeeded, but its answer cannot be replayed "
+            "(it held a secret shown only once, or it was lost); it will not run again.",
+        )
+    await response(scope, receive, send)
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None when the client went away before sending it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the app the body read already, then the client's messages."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _quietly(app: FastAPI, work: Callable[[], None]) -> None:
+    """Bookkeeping after the request ran must not turn its answer into an error: if the
+    database went away meanwhile, the key stays in flight and a retry is told so."""
+    try:
+        await run_db(app, work)
+    except SQLAlchemyError:
+        logger.warning("could not record an idempotency key", exc_info=True)
+
+
+def _user_id(app: FastAPI, authorization: str | None) -> str | None:
+    scheme, _, credentials = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials:
+        return None
+    with Session(app.state.engine) as session:
+        found = auth_service.authenticate(session, key=credentials.strip())
+        return found[0].id if found is not None else None
+
+
+def _claim(app: FastAPI, scope: service.Scope, fingerprint: str, ttl: timedelta) -> Claim:
+    with unit_of_work(app.state.engine, writes=True) as session:
+        return service.claim(session, scope=scope, fingerprint=fingerprint, ttl=ttl)
+
+
+def _finish(app: FastAPI, key_id: str, attempt: str, status: int, headers: list[tuple[str, str]], body: Any) -> None:
+    with unit_of_work(app.state.engine, writes=True) as session:
+        service.finish(session, key_id=key_id, attempt=attempt, status_code=status, headers=headers, body=body)
+
+
+def _release(app: FastAPI, key_id: str, attempt: str) -> None:
+    with unit_of_work(app.state.engine, writes=True) as session:
+        service.release(session, key_id=key_id, attempt=attempt)
+
+
+def document(schema: dict[str, Any]) -> None:
+    """Add the `Idempotency-Key` header, the replay header and the 409 to every
+    authenticated POST of the OpenAPI schema."""
+    schema.setdefault("components", {}).setdefault("parameters", {})["IdempotencyKey"] = PARAMETER
+    for path_item in schema["paths"].values():
+        operation = path_item.get("post")
+        if operation is None or not operation.get("security"):
+            continue
+        operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
+        responses = operation["responses"]
+        for status, response in responses.items():
+            if status.startswith("2"):
+                response.setdefault("headers", {})[REPLAYED_HEADER] = {
+                    "description": "`true` when this is the stored answer to an earlier request with the same key.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+        conflict = responses.setdefault("409", {"description": "", "content": {}})
+        note = (
+            "A request with the same `Idempotency-Key` is still running (retry after `Retry-After`), "
+            "or it succeeded with an answer that is not kept (a secret shown once)"
+        )
+        conflict["description"] = f"{conflict['description']}; or: {note}" if conflict["description"] else note
+        conflict["content"].setdefault("application/problem+json", {"schema": {"$ref": "#/components/schemas/Problem"}})

@@ -1,0 +1,120 @@
+"""The database goes away: 503 problems with Retry-After, never a trace; when it comes
+back, the same process serves again."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from alembic import command
+from conftest import Api, alembic_config, assert_problem, new_user
+from fastapi.testclient import TestClient
+from live import PrivatePostgres
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from app.config import Settings
+from app.main import create_app
+
+INTERVIEW = {
+    "company": "Acme",
+    "role_title": "Backend Engineer",
+    "role_family": "engineering",
+    "interview_at": "2026-03-02T10:00:00-05:00",
+}
+LEAKS = ("traceback", "select", "insert", "operationalerror", "psycopg", "sqlite", "connection refused", "5432")
+
+
+def assert_unavailable(response: httpx.Response) -> None:
+    problem = assert_problem(response, 503)
+    assert int(response.headers["Retry-After"]) > 0
+    text = json.dumps(problem).lower()
+    for leak in LEAKS:
+        assert leak not in text, leak
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_postgres_stopped_then_started_again(private_postgres: PrivatePostgres) -> None:
+    command.upgrade(alembic_config(private_postgres.url), "head")
+    app = create_app(Settings(database_url=private_postgres.url, thread_pool_size=4, db_connect_timeout_seconds=2))
+    headers = new_user(app.state.engine, "outage@example.com")
+    retry = headers | {"Idempotency-Key": "outage-1"}
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.post("/v1/interviews", json=INTERVIEW, headers=headers).status_code == 201
+
+        private_postgres.stop()
+        assert_unavailable(client.get("/v1/interviews", headers=headers))
+        assert_unavailable(client.post("/v1/interviews", json=INTERVIEW, headers=headers))
+        assert_unavailable(client.post("/v1/interviews", json=INTERVIEW, headers=retry))
+        assert_unavailable(client.get("/readyz"))
+        assert client.get("/healthz").status_code == 200
+
+        private_postgres.start()
+        assert client.get("/readyz").status_code == 200
+        assert client.get("/v1/interviews", headers=headers).status_code == 200
+        # The key was not used up by the failed attempt: the retry runs, once.
+        first = client.post("/v1/interviews", json=INTERVIEW, headers=retry)
+        again = client.post("/v1/interviews", json=INTERVIEW, headers=retry)
+        assert (first.status_code, again.status_code, again.headers["Idempotent-Replayed"]) == (201, 201, "true")
+        assert len(client.get("/v1/interviews", headers=headers).json()["data"]) == 2
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'outage.db'}"
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+def test_sqlite_locked_by_another_writer_is_a_503_then_serves(sqlite_url: str) -> None:
+    app = create_app(Settings(database_url=sqlite_url, thread_pool_size=2, sqlite_busy_timeout_ms=200))
+    headers = new_user(app.state.engine, "locked@example.com")
+    blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        blocker.execute("BEGIN EXCLUSIVE")
+        assert_unavailable(client.post("/v1/interviews", json=INTERVIEW, headers=headers))
+        assert_unavailable(client.post("/v1/interviews", json=INTERVIEW, headers=headers | {"Idempotency-Key": "k"}))
+        blocker.execute("ROLLBACK")
+        assert client.post("/v1/interviews", json=INTERVIEW, headers=headers).status_code == 201
+    blocker.close()
+    app.state.engine.dispose()
+
+
+def test_a_commit_that_fails_on_a_lost_connection_is_a_503_and_stores_nothing(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def lost(_session: Session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    with monkeypatch.context() as patched:
+        # The rollback that follows fails too: the connection is gone.
+        patched.setattr(Session, "commit", lost)
+        patched.setattr(Session, "rollback", lost)
+        assert_unavailable(api.post("/v1/interviews", INTERVIEW))
+    assert api.get("/v1/interviews").json()["data"] == []
+
+
+def test_sql_errors_that_are_bugs_stay_500(tmp_path: Path) -> None:
+    # No migrations ran: a missing table is a bug (500), not an outage.
+    bare = create_app(Settings(database_url=f"sqlite:///{tmp_path}/bare.db", thread_pool_size=1))
+    with TestClient(bare, raise_server_exceptions=False) as client:
+        for extra in ({}, {"Idempotency-Key": "k"}):
+            headers = {"Authorization": "Bearer fu_abc_def"} | extra
+            assert_problem(client.post("/v1/interviews", json=INTERVIEW, headers=headers), 500)
+    bare.state.engine.dispose()
