@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -28,6 +28,7 @@ from app.errors import (
     RATE_LIMITED_RESPONSES,
     TOO_LARGE_RESPONSES,
     UNAVAILABLE_RESPONSES,
+    VALIDATION_RESPONSES,
     ServiceUnavailable,
     install_error_handlers,
 )
@@ -40,6 +41,7 @@ from app.interviews.router import router as interviews_router
 from app.limits import BodyLimitMiddleware, RateLimiter
 from app.observability import REQUEST_ID_HEADER, RequestContextMiddleware
 from app.policy.router import router as policy_router
+from app.query import reject_unknown_query_parameters
 from app.simulate.router import router as simulate_router
 from app.webhooks_out.router import events as webhook_events
 from app.webhooks_out.router import router as webhooks_router
@@ -118,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_router,
         calendar_router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(reject_unknown_query_parameters)])
     app.webhooks.include_router(webhook_events)
     _add_service_routes(app)
     _add_docs(app)
@@ -270,12 +272,18 @@ def _document_problems(app: FastAPI) -> None:
         problem_ref = {"$ref": "#/components/schemas/Problem"}
         schema["components"]["headers"] = HEADER_DOCS
         extra: dict[int | str, dict[str, Any]] = TOO_LARGE_RESPONSES | RATE_LIMITED_RESPONSES
-        for path_item in schema["paths"].values():
+        for path, path_item in schema["paths"].items():
             for operation in path_item.values():
                 responses = operation["responses"]
                 authenticated = bool(operation.get("security"))
                 if "requestBody" in operation:
                     responses.setdefault("413", {"description": extra[413]["description"]})
+                if path.startswith("/v1/") and "422" not in responses:
+                    # Every /v1 operation refuses unknown query parameters (app.query).
+                    responses["422"] = {
+                        "description": VALIDATION_RESPONSES[422]["description"],
+                        "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
+                    }
                 if authenticated:
                     responses.setdefault("429", {"description": extra[429]["description"]})
                     responses["429"]["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}

@@ -328,3 +328,57 @@ def test_the_operations_without_a_user_are_the_documented_ones(app: FastAPI) -> 
         if not operation.get("security") and operation.get("tags") != ["service"]
     }
     assert open_operations == NOT_USER_SCOPED
+
+
+# Defects the fuzzing found (tests/test_fuzz.py), each with the test that would have caught it
+
+
+def test_unknown_query_parameters_are_refused_by_name(api: Api) -> None:
+    # Ignored, `?stauts=closed` listed every interview as if no filter had been asked for.
+    assert_problem(api.get("/v1/interviews", params={"stauts": "closed"}), 422, ("query", "stauts"))
+    assert_problem(api.get("/v1/follow-ups", params={"limit": 5, "x": 1, "y": 2}), 422, ("query", "x"), ("query", "y"))
+    assert api.get("/v1/interviews", params={"status": "closed", "limit": 5}).status_code == 200
+    assert api.client.get("/healthz", params={"probe": "lb"}).status_code == 200  # service routes stay lenient
+
+
+@pytest.mark.parametrize("value", [0, 0.5, "0.5", "1772463600", "2026-03-02", "2026-03-02T10:00:00", True])
+def test_times_are_rfc3339_with_an_offset_only(api: Api, value: object) -> None:
+    # Pydantic took numbers (and numeric strings) as Unix times: `due_by=0.5` meant 1970.
+    assert_problem(api.get("/v1/follow-ups", params={"due_by": str(value)}), 422, ("query", "due_by"))
+    body = {**_interview_body(), "interview_at": value}
+    assert_problem(api.post("/v1/interviews", body), 422, ("body", "interview_at"))
+    assert api.get("/v1/follow-ups", params={"due_by": "2026-03-02T10:00:00Z"}).status_code == 200
+
+
+@pytest.mark.parametrize("value", [0, "20260302", "2026-03-02T00:00:00Z"])
+def test_dates_are_yyyy_mm_dd_only(api: Api, value: object) -> None:
+    assert_problem(api.post("/v1/interviews", {**_interview_body(), "applied_on": value}), 422, ("body", "applied_on"))
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "loc"),
+    [
+        ("/v1/policy", {"escalate_to_hiring_manager": 0}, ("body", "escalate_to_hiring_manager")),
+        ("/v1/policy", {"send_hour": "9"}, ("body", "send_hour")),
+        ("/v1/policy", {"send_hour": 9.0}, ("body", "send_hour")),
+        ("/v1/policy", {"role_family_days": {"research": "30"}}, ("body", "role_family_days", "research")),
+    ],
+)
+def test_booleans_and_numbers_are_json_ones(api: Api, url: str, body: dict[str, Any], loc: tuple[str, ...]) -> None:
+    # 0 was taken for false and "9" for 9, where the schema says boolean and integer.
+    assert_problem(api.patch(url, body), 422, loc)
+    assert_problem(api.post("/v1/interviews", {**_interview_body(), "duration_minutes": "60"}), 422)
+    contact = {"name": "Ana", "role": "recruiter", "is_primary": 1}
+    assert_problem(api.post("/v1/interviews", {**_interview_body(), "contacts": [contact]}), 422)
+
+
+def test_patch_fields_that_refuse_null_are_not_nullable_in_the_schema(app: FastAPI) -> None:
+    # The schema offered null for fields that answered 422 to it.
+    components = app.openapi()["components"]["schemas"]
+    interview = components["InterviewUpdate"]["properties"]
+    for name in ("company", "role_title", "interview_at", "duration_minutes"):
+        assert "anyOf" not in interview[name] and interview[name]["type"] in ("string", "integer"), name
+    assert interview["status"]["$ref"].endswith("/Status")
+    assert {"type": "null"} in interview["snoozed_until"]["anyOf"]  # null clears it: allowed
+    assert "anyOf" not in components["ContactUpdate"]["properties"]["name"]
+    assert components["EndpointUpdate"]["properties"]["enabled"]["type"] == "boolean"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.rules import Role
 from app.schemas import Email, Name, NotNull, UTCTime
@@ -21,7 +21,7 @@ class ContactCreate(BaseModel):
     name: Name
     email: Email | None = None
     role: Role
-    is_primary: bool = Field(default=False, description="The person to write to first; one per interview.")
+    is_primary: StrictBool = Field(default=False, description="The person to write to first; one per interview.")
 
 
 class ContactUpdate(BaseModel):
@@ -30,7 +30,7 @@ class ContactUpdate(BaseModel):
     name: Annotated[Name | None, NotNull] = None
     email: Email | None = None
     role: Annotated[Role | None, NotNull] = None
-    is_primary: Annotated[bool | None, NotNull] = None
+    is_primary: Annotated[StrictBool | None, NotNull] = None
 
 
 class ContactPublic(BaseModel):

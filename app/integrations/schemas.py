@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt
 
 from app.integrations.models import DeliveryResult
 from app.integrations.providers import Provider
@@ -54,7 +54,7 @@ class SecretRotation(BaseModel):
         description="The new secret: required for Greenhouse and Lever (as set there), generated for standard "
         "when left out.",
     )
-    previous_secret_valid_hours: int = Field(
+    previous_secret_valid_hours: StrictInt = Field(
         default=24,
         ge=0,
         le=720,

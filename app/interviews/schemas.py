@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.contacts.schemas import CONTACT_EXAMPLE, ContactCreate, ContactPublic
 from app.rules import RoleFamily, Status
-from app.schemas import Name, NotNull, TimeZoneName, UTCTime
+from app.schemas import Day, Name, NotNull, Timestamp, TimeZoneName, UTCTime
 
 INTERVIEW_EXAMPLE: dict[str, Any] = {
     "company": "Acme",
@@ -30,13 +30,13 @@ class InterviewFields(BaseModel):
     company: Name
     role_title: Name
     role_family: RoleFamily
-    interview_at: AwareDatetime = Field(description="Start of the interview (RFC 3339 with an offset).")
-    duration_minutes: int = Duration
+    interview_at: Timestamp = Field(description="Start of the interview (RFC 3339 with an offset).")
+    duration_minutes: StrictInt = Duration
     timezone: TimeZoneName | None = Field(
         default=None, description="IANA time zone of the interview; overrides the policy time zone."
     )
-    decision_expected_by: date | None = Field(default=None, description="The decision date the employer gave.")
-    applied_on: date | None = None
+    decision_expected_by: Day | None = Field(default=None, description="The decision date the employer gave.")
+    applied_on: Day | None = None
 
 
 IntegrationId = Field(
@@ -69,17 +69,17 @@ class InterviewUpdate(BaseModel):
     company: Annotated[Name | None, NotNull] = None
     role_title: Annotated[Name | None, NotNull] = None
     role_family: Annotated[RoleFamily | None, NotNull] = None
-    interview_at: Annotated[AwareDatetime | None, NotNull] = Field(
+    interview_at: Annotated[Timestamp | None, NotNull] = Field(
         default=None, description="Moves the first round; rejected once a later round is scheduled."
     )
-    duration_minutes: Annotated[int | None, NotNull] = Field(default=None, ge=1, le=24 * 60)
+    duration_minutes: Annotated[StrictInt | None, NotNull] = Field(default=None, ge=1, le=24 * 60)
     timezone: TimeZoneName | None = None
-    decision_expected_by: date | None = None
-    applied_on: date | None = None
+    decision_expected_by: Day | None = None
+    applied_on: Day | None = None
     status: Annotated[Status | None, NotNull] = Field(
         default=None, description="Set by hand; `active` reopens the process."
     )
-    snoozed_until: AwareDatetime | None = Field(default=None, description="No follow-up before this time.")
+    snoozed_until: Timestamp | None = Field(default=None, description="No follow-up before this time.")
     integration_id: str | None = IntegrationId
     ats_application_id: str | None = AtsApplicationId
 

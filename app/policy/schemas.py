@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from app.rules import DeadlineGrace, RoleFamily
 from app.rules.policy import INT_BOUNDS, ROLE_FAMILY_DAYS_BOUNDS
@@ -13,7 +13,7 @@ def _bounded(key: str) -> int | None:
     return Field(default=None, ge=low, le=high)
 
 
-FamilyDays = Annotated[int, Field(ge=ROLE_FAMILY_DAYS_BOUNDS[0], le=ROLE_FAMILY_DAYS_BOUNDS[1])]
+FamilyDays = Annotated[StrictInt, Field(ge=ROLE_FAMILY_DAYS_BOUNDS[0], le=ROLE_FAMILY_DAYS_BOUNDS[1])]
 
 
 class PolicyValues(BaseModel):
@@ -50,15 +50,15 @@ class PolicyUpdate(BaseModel):
     timezone: str | None = Field(default=None, max_length=64, examples=["America/New_York"])
     country: str | None = Field(default=None, min_length=2, max_length=3, examples=["US"])
     subdivision: str | None = Field(default=None, min_length=1, max_length=50, examples=["CA"])
-    business_days_only: bool | None = None
-    send_hour: int | None = _bounded("send_hour")
-    thank_you_window_hours: int | None = _bounded("thank_you_window_hours")
-    multi_contact_cooldown_hours: int | None = _bounded("multi_contact_cooldown_hours")
+    business_days_only: StrictBool | None = None
+    send_hour: StrictInt | None = _bounded("send_hour")
+    thank_you_window_hours: StrictInt | None = _bounded("thank_you_window_hours")
+    multi_contact_cooldown_hours: StrictInt | None = _bounded("multi_contact_cooldown_hours")
     deadline_grace: DeadlineGrace | None = None
-    no_timeline_wait_days: int | None = _bounded("no_timeline_wait_days")
-    min_days_between_nudges: int | None = _bounded("min_days_between_nudges")
-    max_status_checks: int | None = _bounded("max_status_checks")
-    escalate_to_hiring_manager: bool | None = None
+    no_timeline_wait_days: StrictInt | None = _bounded("no_timeline_wait_days")
+    min_days_between_nudges: StrictInt | None = _bounded("min_days_between_nudges")
+    max_status_checks: StrictInt | None = _bounded("max_status_checks")
+    escalate_to_hiring_manager: StrictBool | None = None
     role_family_days: dict[str, FamilyDays] | None = Field(
         default=None,
         description="Only the families to change.",

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from app.followups.schemas import InterviewSummary, NextActionPublic
 from app.rules import Action
@@ -84,7 +84,7 @@ class EndpointUpdate(BaseModel):
     url: Annotated[Url | None, NotNull] = None
     events: Annotated[Events | None, NotNull] = None
     description: Description = None
-    enabled: Annotated[bool | None, NotNull] = Field(
+    enabled: Annotated[StrictBool | None, NotNull] = Field(
         default=None, description="false stops deliveries (pending ones fail); true resumes them for new events."
     )
 
