@@ -21,6 +21,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.errors import problem_response
 
 MAX_BODY_BYTES = 1024 * 1024
+# On every answer to a request with a valid API key (the IETF draft's names, then the older
+# X- ones).
+RATE_LIMIT_HEADERS = (
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+)
 TOO_LARGE_DETAIL = f"The request body may have at most {MAX_BODY_BYTES} bytes (1 MiB)."
 
 

@@ -38,7 +38,7 @@ from app.idempotency import middleware as idempotency
 from app.integrations.router import router as integrations_router
 from app.integrations.router import webhooks_router as ats_webhooks_router
 from app.interviews.router import router as interviews_router
-from app.limits import BodyLimitMiddleware, RateLimiter
+from app.limits import RATE_LIMIT_HEADERS, BodyLimitMiddleware, RateLimiter
 from app.observability import REQUEST_ID_HEADER, RequestContextMiddleware
 from app.policy.router import router as policy_router
 from app.query import reject_unknown_query_parameters
@@ -136,12 +136,7 @@ EXPOSED_HEADERS = [
     "Retry-After",
     REQUEST_ID_HEADER,
     "Idempotent-Replayed",
-    "RateLimit-Limit",
-    "RateLimit-Remaining",
-    "RateLimit-Reset",
-    "X-RateLimit-Limit",
-    "X-RateLimit-Remaining",
-    "X-RateLimit-Reset",
+    *RATE_LIMIT_HEADERS,
 ]
 ALLOWED_REQUEST_HEADERS = [
     "Authorization",
@@ -220,14 +215,6 @@ def _add_docs(app: FastAPI) -> None:
         )
 
 
-RATE_LIMIT_HEADERS = (
-    "RateLimit-Limit",
-    "RateLimit-Remaining",
-    "RateLimit-Reset",
-    "X-RateLimit-Limit",
-    "X-RateLimit-Remaining",
-    "X-RateLimit-Reset",
-)
 HEADER_DOCS: dict[str, dict[str, Any]] = {
     REQUEST_ID_HEADER: {
         "description": "The request's id: the client's `X-Request-ID` when it is 1-128 printable ASCII "

@@ -35,10 +35,9 @@ class _NotNull:
 
     def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         json_schema = handler(schema)
-        variants = [variant for variant in json_schema.get("anyOf", []) if variant != {"type": "null"}]
-        if len(variants) == 1:
-            json_schema = {key: value for key, value in json_schema.items() if key != "anyOf"} | variants[0]
-        return json_schema
+        (variant,) = [variant for variant in json_schema["anyOf"] if variant != {"type": "null"}]
+        narrowed: JsonSchemaValue = {key: value for key, value in json_schema.items() if key != "anyOf"} | variant
+        return narrowed
 
 
 NotNull = _NotNull()

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from conftest import Api, assert_problem, new_user
 from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from app.config import Settings
 from app.limits import MAX_BODY_BYTES, RateLimiter
 from app.main import create_app
 from app.observability import JsonFormatter, log_config, valid_request_id
+from app.webhooks_out.models import WebhookAttempt
 
 
 def _app(database_url: str, **settings: Any) -> FastAPI:
@@ -281,3 +285,57 @@ def test_a_body_that_is_not_utf8_is_a_422(api: Api) -> None:
         "/v1/interviews", content=b'{"company": "\xff"}', headers=api.headers | {"content-type": "application/json"}
     )
     assert_problem(response, 422, ("body",))
+
+
+# Bounded lists inside answers
+
+
+def test_an_interview_has_at_most_50_contacts(api: Api) -> None:
+    contacts = [{"name": f"Person {n}", "role": "interviewer"} for n in range(50)]
+    interview = api.interview(contacts=contacts)
+    problem = assert_problem(
+        api.post(f"/v1/interviews/{interview['id']}/contacts", {"name": "One more", "role": "other"}), 409
+    )
+    assert "at most 50 contacts" in problem["detail"]
+    assert_problem(api.post("/v1/interviews", {**_interview_fields(), "contacts": [*contacts, contacts[0]]}), 422)
+    assert len(api.get(f"/v1/interviews/{interview['id']}").json()["contacts"]) == 50
+
+
+def test_a_delivery_is_retried_by_hand_until_it_has_50_attempts(api: Api, engine: Engine) -> None:
+    endpoint = api.post("/v1/webhook-endpoints", {"url": "https://hooks.example.com/followup"}).json()
+    delivery = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json()
+    retry = f"/v1/webhook-endpoints/{endpoint['id']}/deliveries/{delivery['id']}/retry"
+    assert api.post(retry).status_code == 202
+    with Session(engine) as session:
+        for _ in range(50):
+            session.add(WebhookAttempt(delivery_id=delivery["id"], attempted_at=datetime.now(UTC), manual=True))
+        session.commit()
+    assert "50 times" in assert_problem(api.post(retry), 409)["detail"]
+
+
+def _interview_fields() -> dict[str, Any]:
+    return {
+        "company": "Acme",
+        "role_title": "Backend Engineer",
+        "role_family": "engineering",
+        "interview_at": "2026-03-02T10:00:00-05:00",
+    }
+
+
+def test_an_error_after_the_answer_started_is_logged_with_the_request_id(
+    make_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"first part"
+        raise RuntimeError("the stream broke")
+
+    client.app.add_api_route("/stream", lambda: StreamingResponse(chunks()))
+    with caplog.at_level(logging.INFO):
+        response = client.get("/stream", headers={"X-Request-ID": "req-stream"})
+    assert response.status_code == 200 and response.headers["X-Request-ID"] == "req-stream"
+    error = next(r for r in caplog.records if r.getMessage() == "unhandled error")
+    assert error.request_id == "req-stream"  # type: ignore[attr-defined]
+    access = next(r for r in caplog.records if r.name == "followup.access" and r.request_id == "req-stream")  # type: ignore[attr-defined]
+    assert access.status == 200  # type: ignore[attr-defined]
