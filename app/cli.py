@@ -85,12 +85,18 @@ def openapi() -> int:
 def serve(settings: Settings) -> int:
     import uvicorn
 
+    from app.observability import log_config
+
     uvicorn.run(
         "app.main:app",
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        # JSON lines for uvicorn's loggers and ours; the request line comes from the app
+        # (app.observability), with the request id and the user.
+        log_config=log_config(settings.log_level),
+        access_log=False,
         proxy_headers=True,
         # SIGTERM: stop accepting, let the requests in flight finish (up to this long).
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
@@ -101,8 +107,10 @@ def serve(settings: Settings) -> int:
 def worker(settings: Settings, *, once: bool = False) -> int:
     """Refresh stored next actions whose time ran out, emit follow-ups that came due and
     send webhook deliveries, every `worker_interval_seconds` (see app.worker)."""
+    from app.observability import configure_logging
     from app.worker import PassReport, Worker
 
+    configure_logging(settings.log_level)
     engine = create_db_engine(settings.model_copy(update={"thread_pool_size": 2}))
     runner = Worker(engine, settings)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 
@@ -51,6 +52,21 @@ class Settings(BaseSettings):
     webhooks_secret_rotation_hours: float = Field(default=24.0, ge=0)
     webhooks_disable_after_hours: float = Field(default=120.0, gt=0)
     public_url: str | None = Field(default=None, description="Base URL of the API as its users reach it.")
+
+    # Abuse limits: requests per minute and API key (0: no limit), and the web origins
+    # allowed to call the API from a browser (comma-separated or a JSON list; "*" is any).
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
 
     @property
     def runs_embedded_worker(self) -> bool:

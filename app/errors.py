@@ -13,8 +13,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.db import database_unavailable
+from app.observability import current_request_id
 
 logger = logging.getLogger("followup")
 
@@ -34,6 +36,11 @@ class Problem(BaseModel):
     status: int = Field(examples=[404])
     detail: str | None = Field(default=None, examples=["No interview with this id."])
     errors: list[ProblemError] | None = None
+    request_id: str | None = Field(
+        default=None,
+        description="On unexpected errors (500): the request's `X-Request-ID`, to quote when reporting it.",
+        examples=["5f0c6b1e9d2a4c3b8e7f6a5d4c3b2a19"],
+    )
 
 
 class AppError(Exception):
@@ -76,9 +83,13 @@ class InvalidInput(AppError):
         return cls(msg, [ProblemError(loc=list(loc), msg=msg)])
 
 
-class ContentTooLarge(AppError):
-    status = 413
-    title = "Content Too Large"
+class TooManyRequests(AppError):
+    status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 class PreconditionFailed(AppError):
@@ -136,7 +147,10 @@ def problem_response(
 def render(error: AppError) -> JSONResponse:
     """The problem response for a domain error, for a route that answers it itself
     (so that its transaction still commits) rather than raising it."""
-    return problem_response(error.status, error.detail, title=error.title, errors=error.errors, headers=error.headers)
+    headers = error.headers
+    if isinstance(error, TooManyRequests):
+        headers = {"Retry-After": str(error.retry_after)}
+    return problem_response(error.status, error.detail, title=error.title, errors=error.errors, headers=headers)
 
 
 def _app_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -155,11 +169,42 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, describe(errors), errors=errors)
 
 
-def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path answers to: a path is served by one route per method, and
+    the route that refused the request knows only its own."""
+    allowed = [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's answer to a JSON body that is not UTF-8; invalid JSON is a 422 here.
+        error = ProblemError(loc=["body"], msg="The body is not valid JSON: it must be UTF-8.")
+        return problem_response(422, describe([error]), errors=[error])
     detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        headers = (headers or {}) | {"Allow": _allowed_methods(request)}
     return problem_response(exc.status_code, detail, headers=headers)
+
+
+SERVER_ERROR_DETAIL = "Something went wrong on our side; the request was not completed."
+
+
+def server_error_problem(request_id: str | None) -> dict[str, Any]:
+    """The body of a 500: what happened and the request id to quote, never the trace."""
+    problem = Problem(title="Internal Server Error", status=500, detail=SERVER_ERROR_DETAIL, request_id=request_id)
+    return problem.model_dump(exclude_none=True)
 
 
 def _not_modified(_request: Request, exc: Exception) -> Response:
@@ -181,9 +226,11 @@ def _database_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
-    # The trace goes to the log, never to the client: it could carry SQL or data.
-    logger.error("unhandled error", exc_info=exc)
-    return problem_response(500, "Something went wrong on our side; the request was not completed.")
+    # The trace goes to the log (with the request id), never to the client: it could carry
+    # SQL or data.
+    request_id = current_request_id()
+    logger.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
+    return JSONResponse(server_error_problem(request_id), status_code=500, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -214,6 +261,9 @@ PRECONDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
     428: _problem("`If-Match` is required (FOLLOWUP_REQUIRE_IF_MATCH)"),
 }
 TOO_LARGE_RESPONSES: dict[int | str, dict[str, Any]] = {413: _problem("The request body is over 1 MiB")}
+RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: _problem("Too many requests with this API key; retry after `Retry-After` seconds")
+}
 SIGNATURE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _problem("Missing, wrong or stale signature; nothing was stored")
 }

@@ -88,6 +88,8 @@ class Preconditions:
 
 
 NONE = Preconditions(if_match=None)
+# A condition lists a few ETags at most; longer is a mistake (422).
+MAX_CONDITION_LENGTH = 1000
 
 
 def write_preconditions(
@@ -96,6 +98,7 @@ def write_preconditions(
         str | None,
         Header(
             alias="If-Match",
+            max_length=MAX_CONDITION_LENGTH,
             description="Apply the change only if the object's ETag is still this one (else 412). "
             "Without it the change is applied unconditionally.",
         ),
@@ -107,7 +110,11 @@ def write_preconditions(
 IfMatch = Annotated[Preconditions, Depends(write_preconditions)]
 IfNoneMatch = Annotated[
     str | None,
-    Header(alias="If-None-Match", description="Answer 304 with no body if the object's ETag is still this one."),
+    Header(
+        alias="If-None-Match",
+        max_length=MAX_CONDITION_LENGTH,
+        description="Answer 304 with no body if the object's ETag is still this one.",
+    ),
 ]
 
 

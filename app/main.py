@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -16,20 +16,32 @@ from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware.cors import CORSMiddleware
 
 from app.auth.router import router as api_keys_router
 from app.calendar.router import router as calendar_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.db import create_db_engine, run_db
-from app.errors import PROBLEM_MEDIA_TYPE, UNAVAILABLE_RESPONSES, ServiceUnavailable, install_error_handlers
+from app.errors import (
+    PROBLEM_MEDIA_TYPE,
+    RATE_LIMITED_RESPONSES,
+    TOO_LARGE_RESPONSES,
+    UNAVAILABLE_RESPONSES,
+    VALIDATION_RESPONSES,
+    ServiceUnavailable,
+    install_error_handlers,
+)
 from app.events.router import router as events_router
 from app.followups.router import router as followups_router
 from app.idempotency import middleware as idempotency
 from app.integrations.router import router as integrations_router
 from app.integrations.router import webhooks_router as ats_webhooks_router
 from app.interviews.router import router as interviews_router
+from app.limits import RATE_LIMIT_HEADERS, BodyLimitMiddleware, RateLimiter
+from app.observability import REQUEST_ID_HEADER, RequestContextMiddleware
 from app.policy.router import router as policy_router
+from app.query import reject_unknown_query_parameters
 from app.simulate.router import router as simulate_router
 from app.webhooks_out.router import events as webhook_events
 from app.webhooks_out.router import router as webhooks_router
@@ -91,8 +103,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
     install_error_handlers(app)
     app.add_middleware(idempotency.IdempotencyMiddleware)
+    _add_middleware(app, settings)
     for router in (
         interviews_router,
         contacts_router,
@@ -106,13 +120,50 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_router,
         calendar_router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(reject_unknown_query_parameters)])
     app.webhooks.include_router(webhook_events)
     _add_service_routes(app)
     _add_docs(app)
     Instrumentator(registry=CollectorRegistry()).instrument(app).expose(app, include_in_schema=False)
     _document_problems(app)
     return app
+
+
+# Response headers a browser script may read (CORS hides all others).
+EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Retry-After",
+    REQUEST_ID_HEADER,
+    "Idempotent-Replayed",
+    *RATE_LIMIT_HEADERS,
+]
+ALLOWED_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+    REQUEST_ID_HEADER,
+]
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Pure ASGI middleware; the last added runs first. From the outside in: the request
+    id (so that every answer, errors included, carries it and is logged with it), CORS (so
+    that a browser can read even a 413), then the body limit. The rate limit is not a
+    middleware: it needs the verified API key (app.auth.dependencies)."""
+    app.add_middleware(BodyLimitMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=ALLOWED_REQUEST_HEADERS,
+            expose_headers=EXPOSED_HEADERS,
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware)
 
 
 def _add_service_routes(app: FastAPI) -> None:
@@ -164,9 +215,41 @@ def _add_docs(app: FastAPI) -> None:
         )
 
 
+HEADER_DOCS: dict[str, dict[str, Any]] = {
+    REQUEST_ID_HEADER: {
+        "description": "The request's id: the client's `X-Request-ID` when it is 1-128 printable ASCII "
+        "characters, else a new one. Quote it when reporting a problem.",
+        "required": True,
+        "schema": {"type": "string", "maxLength": 128},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit-Limit": {"description": "Requests allowed per minute with this API key.", "schema": {"type": "integer"}},
+    "RateLimit-Remaining": {"description": "Requests left right now.", "schema": {"type": "integer"}},
+    "RateLimit-Reset": {
+        "description": "Seconds until the full limit is available again.",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Limit": {"description": "Same as `RateLimit-Limit`.", "schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"description": "Same as `RateLimit-Remaining`.", "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {
+        "description": "When the full limit is available again (Unix time, seconds).",
+        "schema": {"type": "integer"},
+    },
+}
+
+
+def _header_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
 def _document_problems(app: FastAPI) -> None:
-    """Serve problem responses under `application/problem+json` in the schema, and
-    document the 500 problem on every operation."""
+    """Serve problem responses under `application/problem+json` in the schema, document
+    the 500 problem on every operation, 413 where a body is sent, 429 where an API key is,
+    and the headers every answer carries."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -174,24 +257,47 @@ def _document_problems(app: FastAPI) -> None:
             return app.openapi_schema
         schema = build()
         problem_ref = {"$ref": "#/components/schemas/Problem"}
-        for path_item in schema["paths"].values():
+        schema["components"]["headers"] = HEADER_DOCS
+        extra: dict[int | str, dict[str, Any]] = TOO_LARGE_RESPONSES | RATE_LIMITED_RESPONSES
+        for path, path_item in schema["paths"].items():
             for operation in path_item.values():
                 responses = operation["responses"]
+                authenticated = bool(operation.get("security"))
+                if "requestBody" in operation:
+                    responses.setdefault("413", {"description": extra[413]["description"]})
+                if path.startswith("/v1/") and "422" not in responses:
+                    # Every /v1 operation refuses unknown query parameters (app.query).
+                    responses["422"] = {
+                        "description": VALIDATION_RESPONSES[422]["description"],
+                        "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
+                    }
+                if authenticated:
+                    responses.setdefault("429", {"description": extra[429]["description"]})
+                    responses["429"]["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
+                    responses["429"]["headers"] = {"Retry-After": _header_ref("Retry-After")}
+                if "413" in responses:
+                    responses["413"]["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
                 for response in responses.values():
                     content = response.get("content", {})
                     if content.get("application/json", {}).get("schema") == problem_ref:
                         content[PROBLEM_MEDIA_TYPE] = {"schema": problem_ref}
                         del content["application/json"]
                 responses["500"] = {
-                    "description": "Unexpected error (no details are disclosed)",
+                    "description": "Unexpected error (no details are disclosed but the request id)",
                     "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
                 }
                 if operation.get("operationId") != "getHealth":
                     responses["503"] = {
                         "description": "The database is unavailable; retry after `Retry-After` seconds",
-                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                        "headers": {"Retry-After": _header_ref("Retry-After")},
                         "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
                     }
+                for status, response in responses.items():
+                    headers = response.setdefault("headers", {})
+                    headers[REQUEST_ID_HEADER] = _header_ref(REQUEST_ID_HEADER)
+                    if authenticated and (status.startswith("2") or status == "429"):
+                        for name in RATE_LIMIT_HEADERS:
+                            headers[name] = _header_ref(name)
         idempotency.document(schema)
         app.openapi_schema = schema
         return schema

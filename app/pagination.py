@@ -22,7 +22,10 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1-200).")]
-Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page; omit for the first page.")]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=512, description="The `next_cursor` of the previous page; omit for the first page."),
+]
 
 
 class Page(BaseModel, Generic[T]):

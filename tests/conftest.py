@@ -81,8 +81,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[FastAPI]:
-    # Tests run the worker themselves, with their own clock.
-    application = create_app(Settings(database_url=database_url, thread_pool_size=4, embedded_worker=False))
+    # Tests run the worker themselves, with their own clock. The rate limit is high enough
+    # never to refuse (its own tests build apps with a low one) and every answer has its headers.
+    settings = Settings(
+        database_url=database_url, thread_pool_size=4, embedded_worker=False, rate_limit_per_minute=1_000_000
+    )
+    application = create_app(settings)
     yield application
     application.state.engine.dispose()
 

@@ -62,6 +62,8 @@ def start_server(database_url: str, workdir: Path, *, workers: int = 3, **settin
         "FOLLOWUP_THREAD_POOL_SIZE": "8",
         "FOLLOWUP_DB_POOL_OVERFLOW": "2",
         "FOLLOWUP_LOG_LEVEL": "warning",
+        # Load tests send thousands of requests with one key; the limit has its own tests.
+        "FOLLOWUP_RATE_LIMIT_PER_MINUTE": "0",
     }
     env.update({f"FOLLOWUP_{name.upper()}": value for name, value in settings.items()})
     log = workdir / f"server-{port}.log"

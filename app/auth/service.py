@@ -46,7 +46,8 @@ def create_user(session: Session, *, email: str) -> tuple[User, str]:
     return user, plain
 
 
-def authenticate(session: Session, *, key: str) -> User | None:
+def authenticate(session: Session, *, key: str) -> tuple[User, ApiKey] | None:
+    """The user of a valid key, and the key's row."""
     parsed = _parse(key)
     if parsed is None:
         return None
@@ -55,7 +56,7 @@ def authenticate(session: Session, *, key: str) -> User | None:
     if found is None:
         return None
     api_key, user = found
-    return user if hmac.compare_digest(api_key.key_hash, _hash(plain)) else None
+    return (user, api_key) if hmac.compare_digest(api_key.key_hash, _hash(plain)) else None
 
 
 def list_page(session: Session, *, user: User, limit: int, cursor: str | None) -> tuple[Sequence[ApiKey], str | None]:

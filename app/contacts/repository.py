@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, func, select, update
 
 from app.contacts.models import Contact
 from app.pagination import after
@@ -27,6 +27,10 @@ def list_page(
     if start_after is not None:
         query = query.where(after([col(Contact.created_at), col(Contact.id)], start_after))
     return session.exec(query.order_by(col(Contact.created_at), col(Contact.id)).limit(limit + 1)).all()
+
+
+def count(session: Session, *, interview_id: str) -> int:
+    return session.exec(select(func.count()).select_from(Contact).where(Contact.interview_id == interview_id)).one()
 
 
 def clear_primary(session: Session, *, interview_id: str, except_id: str) -> None:

@@ -8,6 +8,7 @@ from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
 from app.db import SessionDep
 from app.errors import (
     AUTH_RESPONSES,
+    CONFLICT_RESPONSES,
     NOT_FOUND_RESPONSES,
     NOT_MODIFIED_RESPONSES,
     PRECONDITION_RESPONSES,
@@ -23,7 +24,12 @@ router = APIRouter(
 )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, operation_id="createContact", responses=CREATED_RESPONSES)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="createContact",
+    responses=CREATED_RESPONSES | CONFLICT_RESPONSES,
+)
 def create_contact(
     session: SessionDep, user: CurrentUser, interview_id: str, body: ContactCreate, response: Response
 ) -> ContactPublic:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.rules import Role
-from app.schemas import Email, Name, UTCTime, reject_null
+from app.schemas import Email, Name, NotNull, UTCTime
 
 CONTACT_EXAMPLE: dict[str, Any] = {
     "name": "Ana Lopez",
@@ -21,18 +21,16 @@ class ContactCreate(BaseModel):
     name: Name
     email: Email | None = None
     role: Role
-    is_primary: bool = Field(default=False, description="The person to write to first; one per interview.")
+    is_primary: StrictBool = Field(default=False, description="The person to write to first; one per interview.")
 
 
 class ContactUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"is_primary": True}]})
 
-    name: Name | None = None
+    name: Annotated[Name | None, NotNull] = None
     email: Email | None = None
-    role: Role | None = None
-    is_primary: bool | None = None
-
-    _not_null = field_validator("name", "role", "is_primary", mode="before")(reject_null)
+    role: Annotated[Role | None, NotNull] = None
+    is_primary: Annotated[StrictBool | None, NotNull] = None
 
 
 class ContactPublic(BaseModel):

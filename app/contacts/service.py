@@ -8,12 +8,15 @@ from sqlmodel import Session
 from app.contacts import repository
 from app.contacts.models import Contact
 from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.etags import NONE, Preconditions, Tagged, make_etag
 from app.interviews import service as interview_service
 from app.interviews.models import Interview
 from app.pagination import decode_cursor, page
 from app.users.models import User
+
+# Every interview answer embeds its contacts: their number is bounded.
+MAX_CONTACTS = 50
 
 
 def _require(session: Session, *, interview: Interview, contact_id: str) -> Contact:
@@ -43,6 +46,8 @@ def _saved(session: Session, *, interview: Interview, contact: Contact) -> Tagge
 def create(session: Session, *, user: User, interview_id: str, body: ContactCreate) -> Tagged[ContactPublic]:
     """Add a contact; a new primary contact takes over from the previous one."""
     interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
+    if repository.count(session, interview_id=interview.id) >= MAX_CONTACTS:
+        raise Conflict(f"An interview has at most {MAX_CONTACTS} contacts; delete one first.")
     return _saved(session, interview=interview, contact=Contact(interview_id=interview.id, **body.model_dump()))
 
 

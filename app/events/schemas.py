@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.events.models import EventSource
 from app.rules import EventType
-from app.schemas import UTCTime
+from app.schemas import Day, Timestamp, UTCTime
 
 
 class EventCreate(BaseModel):
@@ -30,12 +30,12 @@ class EventCreate(BaseModel):
     )
 
     type: EventType
-    occurred_at: AwareDatetime = Field(description="When it happened; at most 5 minutes in the future.")
-    contact_id: str | None = Field(default=None, description="A contact of the same interview.")
+    occurred_at: Timestamp = Field(description="When it happened; at most 5 minutes in the future.")
+    contact_id: str | None = Field(default=None, max_length=64, description="A contact of the same interview.")
     channel: str | None = Field(default=None, max_length=50, examples=["email"])
     note: str | None = Field(default=None, max_length=5000)
-    decision_expected_by: date | None = Field(default=None, description="Required for `timeline_shared`.")
-    interview_at: AwareDatetime | None = Field(default=None, description="Required for `round_scheduled`.")
+    decision_expected_by: Day | None = Field(default=None, description="Required for `timeline_shared`.")
+    interview_at: Timestamp | None = Field(default=None, description="Required for `round_scheduled`.")
 
 
 class EventPublic(BaseModel):

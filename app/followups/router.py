@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from app.auth.dependencies import CurrentUser
 from app.db import SessionDep
@@ -9,6 +8,7 @@ from app.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
 from app.followups import service
 from app.followups.schemas import AgendaItem, NextActionPublic, OutreachCheckRequest, OutreachCheckResult
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.schemas import Timestamp
 
 JSON = "application/json"
 
@@ -29,7 +29,7 @@ def get_next_action(
     session: SessionDep,
     user: CurrentUser,
     interview_id: str,
-    at: AwareDatetime | None = Query(
+    at: Timestamp | None = Query(
         default=None, description="Evaluate as of this time (events after it are ignored); now when omitted."
     ),
 ) -> Response:
@@ -50,7 +50,7 @@ def check_outreach(
 def list_follow_ups(
     session: SessionDep,
     user: CurrentUser,
-    due_by: AwareDatetime | None = Query(default=None, description="Only actions allowed by this time."),
+    due_by: Timestamp | None = Query(default=None, description="Only actions allowed by this time."),
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.rules import Action, DecisionBasis, Role, Status
-from app.schemas import UTCTime
+from app.schemas import Timestamp, UTCTime
 
 
 class ContactRef(BaseModel):
@@ -55,9 +55,9 @@ class OutreachCheckRequest(BaseModel):
         },
     )
 
-    contact_id: str
+    contact_id: str = Field(max_length=64)
     type: Literal["thank_you_sent", "status_check_sent", "value_add_sent"]
-    at: AwareDatetime | None = Field(default=None, description="When you would send it; now when omitted.")
+    at: Timestamp | None = Field(default=None, description="When you would send it; now when omitted.")
 
 
 class ViolationPublic(BaseModel):

@@ -210,8 +210,8 @@ def _user_id(app: FastAPI, authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not credentials:
         return None
     with Session(app.state.engine) as session:
-        user = auth_service.authenticate(session, key=credentials.strip())
-        return user.id if user is not None else None
+        found = auth_service.authenticate(session, key=credentials.strip())
+        return found[0].id if found is not None else None
 
 
 def _claim(app: FastAPI, scope: service.Scope, fingerprint: str, ttl: timedelta) -> Claim:

@@ -13,14 +13,13 @@ from app.errors import (
     SIGNATURE_RESPONSES,
     TOO_LARGE_RESPONSES,
     VALIDATION_RESPONSES,
-    ContentTooLarge,
     render,
 )
 from app.idempotency.middleware import shown_once
 from app.integrations import service
 from app.integrations.models import DeliveryResult
 from app.integrations.schemas import (
-    DeliveryPublic,
+    AtsDeliveryPublic,
     DeliveryReceipt,
     IntegrationCreate,
     IntegrationPublic,
@@ -29,7 +28,6 @@ from app.integrations.schemas import (
 )
 from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
-MAX_DELIVERY_BYTES = 1024 * 1024
 RECEIVE_ROUTE = "receive_ats_delivery"
 
 router = APIRouter(prefix="/v1/integrations", tags=["integrations"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
@@ -114,7 +112,7 @@ def list_deliveries(
     result: DeliveryResult | None = Query(default=None, description="Only deliveries with this result."),
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[DeliveryPublic]:
+) -> Page[AtsDeliveryPublic]:
     """What arrived, newest first, and what became of it."""
     rows, next_cursor = service.list_deliveries(
         session, user=user, integration_id=integration_id, result=result, limit=limit, cursor=cursor
@@ -123,20 +121,10 @@ def list_deliveries(
 
 
 async def raw_body(request: Request) -> bytes:
-    """The request body exactly as sent (signatures cover these bytes), up to 1 MiB: a
-    larger one is refused from its Content-Length, or as soon as it grows past the limit."""
-    too_large = ContentTooLarge(f"A delivery may have at most {MAX_DELIVERY_BYTES} bytes.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_DELIVERY_BYTES:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_DELIVERY_BYTES:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The request body exactly as sent (signatures cover these bytes). The body limit
+    middleware (app.limits) refuses one over 1 MiB, from its Content-Length or as soon as
+    it grows past the limit."""
+    return await request.body()
 
 
 DELIVERY_DOCS: dict[str, Any] = {

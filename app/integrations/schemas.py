@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt
 
 from app.integrations.models import DeliveryResult
 from app.integrations.providers import Provider
 from app.schemas import Name, UTCTime
 
+SECRET_MAX_LENGTH = 500
 SecretField = Field(
     default=None,
+    min_length=1,
+    max_length=SECRET_MAX_LENGTH,
     description="Greenhouse: the webhook's secret key; Lever: the signature token; standard: a `whsec_` key "
     "(one is generated when left out). Shown again only in this response.",
 )
@@ -46,10 +49,12 @@ class SecretRotation(BaseModel):
 
     secret: SecretStr | None = Field(
         default=None,
+        min_length=1,
+        max_length=SECRET_MAX_LENGTH,
         description="The new secret: required for Greenhouse and Lever (as set there), generated for standard "
         "when left out.",
     )
-    previous_secret_valid_hours: int = Field(
+    previous_secret_valid_hours: StrictInt = Field(
         default=24,
         ge=0,
         le=720,
@@ -75,7 +80,7 @@ class IntegrationWithSecret(IntegrationPublic):
     secret: str = Field(description="The secret. It is shown only in this response; keep it safe.")
 
 
-class DeliveryPublic(BaseModel):
+class AtsDeliveryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str

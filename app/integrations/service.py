@@ -25,7 +25,7 @@ from app.integrations import providers, repository
 from app.integrations.models import Delivery, DeliveryResult, Integration
 from app.integrations.providers import Provider
 from app.integrations.schemas import (
-    DeliveryPublic,
+    AtsDeliveryPublic,
     DeliveryReceipt,
     IntegrationCreate,
     IntegrationPublic,
@@ -205,7 +205,7 @@ def list_deliveries(
     result: DeliveryResult | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[DeliveryPublic], str | None]:
+) -> tuple[list[AtsDeliveryPublic], str | None]:
     integration = require(session, user=user, integration_id=integration_id)
     start_after = None
     if cursor is not None:
@@ -215,7 +215,7 @@ def list_deliveries(
         session, integration_id=integration.id, result=result, limit=limit, start_after=start_after
     )
     kept, next_cursor = page(rows, limit, lambda row: (row.received_at, row.id))
-    return [DeliveryPublic.model_validate(row) for row in kept], next_cursor
+    return [AtsDeliveryPublic.model_validate(row) for row in kept], next_cursor
 
 
 # -- links from interviews ------------------------------------------------------------------

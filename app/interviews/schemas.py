@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.contacts.schemas import CONTACT_EXAMPLE, ContactCreate, ContactPublic
 from app.rules import RoleFamily, Status
-from app.schemas import Name, TimeZoneName, UTCTime, reject_null
+from app.schemas import Day, Name, NotNull, Timestamp, TimeZoneName, UTCTime
 
 INTERVIEW_EXAMPLE: dict[str, Any] = {
     "company": "Acme",
@@ -30,13 +30,13 @@ class InterviewFields(BaseModel):
     company: Name
     role_title: Name
     role_family: RoleFamily
-    interview_at: AwareDatetime = Field(description="Start of the interview (RFC 3339 with an offset).")
-    duration_minutes: int = Duration
+    interview_at: Timestamp = Field(description="Start of the interview (RFC 3339 with an offset).")
+    duration_minutes: StrictInt = Duration
     timezone: TimeZoneName | None = Field(
         default=None, description="IANA time zone of the interview; overrides the policy time zone."
     )
-    decision_expected_by: date | None = Field(default=None, description="The decision date the employer gave.")
-    applied_on: date | None = None
+    decision_expected_by: Day | None = Field(default=None, description="The decision date the employer gave.")
+    applied_on: Day | None = None
 
 
 IntegrationId = Field(
@@ -55,7 +55,7 @@ AtsApplicationId = Field(
 class InterviewCreate(InterviewFields):
     model_config = ConfigDict(json_schema_extra={"examples": [INTERVIEW_EXAMPLE]})
 
-    contacts: list[ContactCreate] = Field(default_factory=list, max_length=50)
+    contacts: list[ContactCreate] = Field(default_factory=list, max_length=50, description="At most 50.")
     integration_id: str | None = IntegrationId
     ats_application_id: str | None = AtsApplicationId
 
@@ -66,24 +66,22 @@ class InterviewUpdate(BaseModel):
         json_schema_extra={"examples": [{"status": "closed"}, {"snoozed_until": "2026-03-20T09:00:00Z"}]},
     )
 
-    company: Name | None = None
-    role_title: Name | None = None
-    role_family: RoleFamily | None = None
-    interview_at: AwareDatetime | None = Field(
+    company: Annotated[Name | None, NotNull] = None
+    role_title: Annotated[Name | None, NotNull] = None
+    role_family: Annotated[RoleFamily | None, NotNull] = None
+    interview_at: Annotated[Timestamp | None, NotNull] = Field(
         default=None, description="Moves the first round; rejected once a later round is scheduled."
     )
-    duration_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    duration_minutes: Annotated[StrictInt | None, NotNull] = Field(default=None, ge=1, le=24 * 60)
     timezone: TimeZoneName | None = None
-    decision_expected_by: date | None = None
-    applied_on: date | None = None
-    status: Status | None = Field(default=None, description="Set by hand; `active` reopens the process.")
-    snoozed_until: AwareDatetime | None = Field(default=None, description="No follow-up before this time.")
+    decision_expected_by: Day | None = None
+    applied_on: Day | None = None
+    status: Annotated[Status | None, NotNull] = Field(
+        default=None, description="Set by hand; `active` reopens the process."
+    )
+    snoozed_until: Timestamp | None = Field(default=None, description="No follow-up before this time.")
     integration_id: str | None = IntegrationId
     ats_application_id: str | None = AtsApplicationId
-
-    _not_null = field_validator(
-        "company", "role_title", "role_family", "interview_at", "duration_minutes", "status", mode="before"
-    )(reject_null)
 
 
 class InterviewPublic(BaseModel):

@@ -1,8 +1,19 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
 
-from app.rules import DeadlineGrace
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from app.rules import DeadlineGrace, RoleFamily
+from app.rules.policy import INT_BOUNDS, ROLE_FAMILY_DAYS_BOUNDS
+
+
+def _bounded(key: str) -> int | None:
+    low, high = INT_BOUNDS[key]
+    return Field(default=None, ge=low, le=high)
+
+
+FamilyDays = Annotated[StrictInt, Field(ge=ROLE_FAMILY_DAYS_BOUNDS[0], le=ROLE_FAMILY_DAYS_BOUNDS[1])]
 
 
 class PolicyValues(BaseModel):
@@ -36,19 +47,24 @@ class PolicyUpdate(BaseModel):
         },
     )
 
-    timezone: str | None = None
-    country: str | None = None
-    subdivision: str | None = None
-    business_days_only: bool | None = None
-    send_hour: int | None = None
-    thank_you_window_hours: int | None = None
-    multi_contact_cooldown_hours: int | None = None
+    timezone: str | None = Field(default=None, max_length=64, examples=["America/New_York"])
+    country: str | None = Field(default=None, min_length=2, max_length=3, examples=["US"])
+    subdivision: str | None = Field(default=None, min_length=1, max_length=50, examples=["CA"])
+    business_days_only: StrictBool | None = None
+    send_hour: StrictInt | None = _bounded("send_hour")
+    thank_you_window_hours: StrictInt | None = _bounded("thank_you_window_hours")
+    multi_contact_cooldown_hours: StrictInt | None = _bounded("multi_contact_cooldown_hours")
     deadline_grace: DeadlineGrace | None = None
-    no_timeline_wait_days: int | None = None
-    min_days_between_nudges: int | None = None
-    max_status_checks: int | None = None
-    escalate_to_hiring_manager: bool | None = None
-    role_family_days: dict[str, int] | None = Field(default=None, description="Only the families to change.")
+    no_timeline_wait_days: StrictInt | None = _bounded("no_timeline_wait_days")
+    min_days_between_nudges: StrictInt | None = _bounded("min_days_between_nudges")
+    max_status_checks: StrictInt | None = _bounded("max_status_checks")
+    escalate_to_hiring_manager: StrictBool | None = None
+    role_family_days: dict[str, FamilyDays] | None = Field(
+        default=None,
+        description="Only the families to change.",
+        json_schema_extra={"propertyNames": {"enum": [family.value for family in RoleFamily]}},
+        max_length=len(RoleFamily),
+    )
 
 
 class RuleInfoPublic(BaseModel):

@@ -2,17 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.contacts.schemas import ContactCreate
 from app.events.schemas import EventCreate
 from app.interviews.schemas import InterviewFields
+from app.policy.schemas import PolicyUpdate
 from app.rules import Status
+from app.schemas import Timestamp
 
 
 class SimulatedInterview(InterviewFields):
     status: Status = Status.ACTIVE
-    snoozed_until: AwareDatetime | None = None
+    snoozed_until: Timestamp | None = None
 
 
 class SimulatedContact(ContactCreate):
@@ -43,7 +45,8 @@ class SimulateRequest(BaseModel):
     interview: SimulatedInterview
     contacts: list[SimulatedContact] = Field(default_factory=list, max_length=50)
     events: list[EventCreate] = Field(default_factory=list, max_length=1000)
-    policy: dict[str, Any] | None = Field(
-        default=None, description="Policy keys applied over your own policy for this simulation only."
+    policy: PolicyUpdate | None = Field(
+        default=None,
+        description="Policy keys applied over your own policy for this simulation only (null: the default).",
     )
-    at: AwareDatetime | None = Field(default=None, description="Evaluate as of this time; now when omitted.")
+    at: Timestamp | None = Field(default=None, description="Evaluate as of this time; now when omitted.")

@@ -24,8 +24,13 @@ def simulate(session: Session, *, user: User, body: SimulateRequest) -> NextActi
         event_service.check(event, contact_ids=contact_ids, loc=("body", "events", index))
     policy = policy_service.get_policy(session, user_id=user.id)
     if body.policy:
+        defaults = rules.Policy()
+        changes = {
+            key: getattr(defaults, key) if value is None else value
+            for key, value in body.policy.model_dump(exclude_unset=True, mode="json").items()
+        }
         try:
-            policy = rules.build_policy(body.policy, base=policy)
+            policy = rules.build_policy(changes, base=policy)
         except rules.PolicyError as error:
             raise InvalidInput(
                 str(error),

@@ -19,10 +19,10 @@ from app.webhooks_out import repository
 from app.webhooks_out.models import FollowUpNotice, WebhookDelivery, WebhookEndpoint
 from app.webhooks_out.schemas import (
     ALL_EVENTS,
-    EventType,
     InterviewEventData,
     NextActionChangedData,
     PreviousAction,
+    WebhookEventType,
     WebhookMessage,
 )
 
@@ -66,7 +66,7 @@ def add_delivery(
     return delivery
 
 
-def enqueue(session: Session, *, user_id: str, event_type: EventType, data: BaseModel, now: datetime) -> None:
+def enqueue(session: Session, *, user_id: str, event_type: WebhookEventType, data: BaseModel, now: datetime) -> None:
     """One delivery of the event per enabled endpoint of the user that subscribes to it,
     all with the same webhook-id."""
     endpoints = [e for e in repository.list_enabled_endpoints(session, user_id=user_id) if subscribed(e, event_type)]
@@ -115,9 +115,9 @@ def after_refresh(session: Session, *, interview: Interview, previous: StoredAct
             {"action": previous.action, "earliest_allowed_at": previous.earliest_allowed_at}
         )
     changed = NextActionChangedData(**dict(data), previous=before)
-    enqueue(session, user_id=interview.user_id, event_type=EventType.NEXT_ACTION_CHANGED, data=changed, now=now)
+    enqueue(session, user_id=interview.user_id, event_type=WebhookEventType.NEXT_ACTION_CHANGED, data=changed, now=now)
     if current.rule == CONCLUDED_RULE and previous.rule != CONCLUDED_RULE:
-        enqueue(session, user_id=interview.user_id, event_type=EventType.INTERVIEW_CONCLUDED, data=data, now=now)
+        enqueue(session, user_id=interview.user_id, event_type=WebhookEventType.INTERVIEW_CONCLUDED, data=data, now=now)
 
 
 def emit_due(session: Session, *, now: datetime, limit: int) -> int:
@@ -140,6 +140,6 @@ def emit_due(session: Session, *, now: datetime, limit: int) -> int:
             ),
         )
         data = _interview_data(interview, now)
-        enqueue(session, user_id=interview.user_id, event_type=EventType.FOLLOW_UP_DUE, data=data, now=now)
+        enqueue(session, user_id=interview.user_id, event_type=WebhookEventType.FOLLOW_UP_DUE, data=data, now=now)
     session.flush()
     return len(interviews)

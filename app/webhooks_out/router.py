@@ -13,7 +13,6 @@ from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.webhooks_out import service
 from app.webhooks_out.models import DeliveryStatus
 from app.webhooks_out.schemas import (
-    DeliveryPublic,
     EndpointCreate,
     EndpointPublic,
     EndpointUpdate,
@@ -21,6 +20,7 @@ from app.webhooks_out.schemas import (
     InterviewEventData,
     NextActionChangedData,
     TestEventData,
+    WebhookDeliveryPublic,
     WebhookMessage,
 )
 
@@ -90,7 +90,7 @@ def list_deliveries(
     status: DeliveryStatus | None = Query(default=None, description="Only deliveries with this status."),
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[DeliveryPublic]:
+) -> Page[WebhookDeliveryPublic]:
     """What was sent to this endpoint, newest first, with every attempt."""
     rows, next_cursor = service.list_deliveries(
         session, user=user, endpoint_id=endpoint_id, status=status, limit=limit, cursor=cursor
@@ -99,7 +99,7 @@ def list_deliveries(
 
 
 @router.get("/{endpoint_id}/deliveries/{delivery_id}", operation_id="getWebhookDelivery", responses=ENDPOINT_RESPONSES)
-def get_delivery(session: SessionDep, user: CurrentUser, endpoint_id: str, delivery_id: str) -> DeliveryPublic:
+def get_delivery(session: SessionDep, user: CurrentUser, endpoint_id: str, delivery_id: str) -> WebhookDeliveryPublic:
     """Read one delivery with its attempts."""
     return service.get_delivery(session, user=user, endpoint_id=endpoint_id, delivery_id=delivery_id)
 
@@ -110,7 +110,7 @@ def get_delivery(session: SessionDep, user: CurrentUser, endpoint_id: str, deliv
     operation_id="retryWebhookDelivery",
     responses=ENDPOINT_RESPONSES | CONFLICT_RESPONSES,
 )
-def retry_delivery(session: SessionDep, user: CurrentUser, endpoint_id: str, delivery_id: str) -> DeliveryPublic:
+def retry_delivery(session: SessionDep, user: CurrentUser, endpoint_id: str, delivery_id: str) -> WebhookDeliveryPublic:
     """Send a delivery again now (one attempt, same `webhook-id`); the worker picks it up."""
     return service.retry_delivery(session, user=user, endpoint_id=endpoint_id, delivery_id=delivery_id)
 
@@ -121,7 +121,7 @@ def retry_delivery(session: SessionDep, user: CurrentUser, endpoint_id: str, del
     operation_id="testWebhookEndpoint",
     responses=ENDPOINT_RESPONSES | CONFLICT_RESPONSES,
 )
-def send_test(session: SessionDep, user: CurrentUser, endpoint_id: str) -> DeliveryPublic:
+def send_test(session: SessionDep, user: CurrentUser, endpoint_id: str) -> WebhookDeliveryPublic:
     """Queue a `webhook.test` event to this endpoint."""
     return service.send_test(session, user=user, endpoint_id=endpoint_id)
 

@@ -4,15 +4,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from app.followups.schemas import InterviewSummary, NextActionPublic
 from app.rules import Action
-from app.schemas import UTCTime, reject_null
+from app.schemas import NotNull, UTCTime
 from app.webhooks_out.models import DeliveryStatus, DisabledReason
 
 
-class EventType(StrEnum):
+class WebhookEventType(StrEnum):
     """The events an endpoint can subscribe to."""
 
     FOLLOW_UP_DUE = "follow_up.due"
@@ -25,20 +25,21 @@ TEST_EVENT = "webhook.test"
 ALL_EVENTS = "*"
 
 
-def _check_events(events: list[EventType | Literal["*"]]) -> list[EventType | Literal["*"]]:
+def _check_events(events: list[WebhookEventType | Literal["*"]]) -> list[WebhookEventType | Literal["*"]]:
     if ALL_EVENTS in events and len(set(events)) > 1:
         raise ValueError('"*" (every event) stands alone')
     return sorted(set(events))
 
 
-def _every_event() -> list[EventType | Literal["*"]]:
+def _every_event() -> list[WebhookEventType | Literal["*"]]:
     return ["*"]
 
 
 Events = Annotated[
-    list[EventType | Literal["*"]],
+    list[WebhookEventType | Literal["*"]],
     Field(
         min_length=1,
+        max_length=2 * len(WebhookEventType) + 1,
         description='Event types to receive; `["*"]` (the default) is every type, including ones added later.',
         examples=[["follow_up.due", "next_action.changed"]],
     ),
@@ -80,14 +81,12 @@ class EndpointUpdate(BaseModel):
         json_schema_extra={"examples": [{"enabled": False}, {"events": ["*"]}, {"enabled": True}]},
     )
 
-    url: Url | None = None
-    events: Events | None = None
+    url: Annotated[Url | None, NotNull] = None
+    events: Annotated[Events | None, NotNull] = None
     description: Description = None
-    enabled: bool | None = Field(
+    enabled: Annotated[StrictBool | None, NotNull] = Field(
         default=None, description="false stops deliveries (pending ones fail); true resumes them for new events."
     )
-
-    _not_null = field_validator("url", "events", "enabled", mode="before")(reject_null)
 
 
 class EndpointPublic(BaseModel):
@@ -129,7 +128,7 @@ class AttemptPublic(BaseModel):
     next_attempt_at: UTCTime | None = Field(description="The attempt planned after this one; null if none.")
 
 
-class DeliveryPublic(BaseModel):
+class WebhookDeliveryPublic(BaseModel):
     id: str
     webhook_id: str = Field(description="The `webhook-id` header: the same on every attempt; deduplicate on it.")
     event_type: str

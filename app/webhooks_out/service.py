@@ -22,12 +22,12 @@ from app.webhooks_out.models import DeliveryStatus, DisabledReason, WebhookDeliv
 from app.webhooks_out.schemas import (
     TEST_EVENT,
     AttemptPublic,
-    DeliveryPublic,
     EndpointCreate,
     EndpointPublic,
     EndpointUpdate,
     EndpointWithSecret,
     TestEventData,
+    WebhookDeliveryPublic,
     WebhookMessage,
 )
 from app.webhooks_out.ssrf import UnsafeUrl, check_url
@@ -122,12 +122,12 @@ def rotate_secret(session: Session, *, user: User, endpoint_id: str, settings: S
     return _with_secret(endpoint)
 
 
-def _deliveries_public(session: Session, deliveries: Sequence[WebhookDelivery]) -> list[DeliveryPublic]:
+def _deliveries_public(session: Session, deliveries: Sequence[WebhookDelivery]) -> list[WebhookDeliveryPublic]:
     attempts: dict[str, list[AttemptPublic]] = defaultdict(list)
     for attempt in repository.list_attempts(session, delivery_ids=[d.id for d in deliveries]):
         attempts[attempt.delivery_id].append(AttemptPublic.model_validate(attempt))
     return [
-        DeliveryPublic(
+        WebhookDeliveryPublic(
             id=delivery.id,
             webhook_id=delivery.message_id,
             event_type=delivery.event_type,
@@ -145,7 +145,7 @@ def _deliveries_public(session: Session, deliveries: Sequence[WebhookDelivery]) 
 
 def list_deliveries(
     session: Session, *, user: User, endpoint_id: str, status: DeliveryStatus | None, limit: int, cursor: str | None
-) -> tuple[list[DeliveryPublic], str | None]:
+) -> tuple[list[WebhookDeliveryPublic], str | None]:
     endpoint = _require(session, user=user, endpoint_id=endpoint_id)
     start_before = None
     if cursor is not None:
@@ -167,7 +167,7 @@ def _require_delivery(
     return delivery
 
 
-def get_delivery(session: Session, *, user: User, endpoint_id: str, delivery_id: str) -> DeliveryPublic:
+def get_delivery(session: Session, *, user: User, endpoint_id: str, delivery_id: str) -> WebhookDeliveryPublic:
     endpoint = _require(session, user=user, endpoint_id=endpoint_id)
     return _deliveries_public(session, [_require_delivery(session, endpoint=endpoint, delivery_id=delivery_id)])[0]
 
@@ -177,18 +177,24 @@ def _require_enabled(endpoint: WebhookEndpoint) -> None:
         raise Conflict("The endpoint is disabled; enable it first (PATCH enabled=true).")
 
 
-def retry_delivery(session: Session, *, user: User, endpoint_id: str, delivery_id: str) -> DeliveryPublic:
+MAX_ATTEMPTS = 50
+
+
+def retry_delivery(session: Session, *, user: User, endpoint_id: str, delivery_id: str) -> WebhookDeliveryPublic:
     """Ask for one more attempt now, with the same webhook-id and body. A delivery still on
     its schedule has its next attempt brought forward; a finished one gets one attempt."""
     endpoint = _require(session, user=user, endpoint_id=endpoint_id)
     _require_enabled(endpoint)
     delivery = _require_delivery(session, endpoint=endpoint, delivery_id=delivery_id, for_update=True)
+    # A delivery shows all its attempts: their number is bounded.
+    if len(repository.list_attempts(session, delivery_ids=[delivery.id])) >= MAX_ATTEMPTS:
+        raise Conflict(f"This delivery was attempted {MAX_ATTEMPTS} times; it is not retried again.")
     delivery.next_attempt_at = utcnow()
     repository.add(session, row=delivery)
     return _deliveries_public(session, [delivery])[0]
 
 
-def send_test(session: Session, *, user: User, endpoint_id: str) -> DeliveryPublic:
+def send_test(session: Session, *, user: User, endpoint_id: str) -> WebhookDeliveryPublic:
     """A `webhook.test` event to this endpoint alone, whatever it subscribes to."""
     endpoint = _require(session, user=user, endpoint_id=endpoint_id)
     _require_enabled(endpoint)

@@ -17,7 +17,7 @@ from conftest import assert_problem, new_user
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from app.integrations.router import MAX_DELIVERY_BYTES
+from app.limits import MAX_BODY_BYTES
 from integrations.support import (
     GREENHOUSE_APPLICATION,
     GREENHOUSE_SECRET,
@@ -117,7 +117,7 @@ def test_a_chunked_body_over_the_limit_is_413(http: httpx.Client) -> None:
     integration = connect(http, "greenhouse", GREENHOUSE_SECRET)
 
     def chunks() -> Iterator[bytes]:
-        for _ in range(MAX_DELIVERY_BYTES // 65536 + 2):
+        for _ in range(MAX_BODY_BYTES // 65536 + 2):
             yield b"x" * 65536
 
     # A generator is sent chunked: no Content-Length to refuse it by, the count does.

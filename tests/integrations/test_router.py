@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.integrations.models import Delivery, Integration
-from app.integrations.router import MAX_DELIVERY_BYTES
+from app.limits import MAX_BODY_BYTES
 from integrations.support import (
     GREENHOUSE_APPLICATION,
     GREENHOUSE_SECRET,
@@ -313,10 +313,10 @@ def test_standard_missing_stale_and_wrong_signatures_are_401(client: TestClient,
 
 def test_body_over_one_mebibyte_is_413_and_nothing_is_stored(client: TestClient, api: Api) -> None:
     integration = connect(api, "greenhouse", GREENHOUSE_SECRET)
-    body = b'{"action": "ping", "pad": "' + b"x" * MAX_DELIVERY_BYTES + b'"}'
+    body = b'{"action": "ping", "pad": "' + b"x" * MAX_BODY_BYTES + b'"}'
     assert_problem(deliver(client, integration, body, greenhouse_headers(body)), 413)
-    exactly = b'{"a":"' + b"x" * (MAX_DELIVERY_BYTES - 8) + b'"}'
-    assert len(exactly) == MAX_DELIVERY_BYTES
+    exactly = b'{"a":"' + b"x" * (MAX_BODY_BYTES - 8) + b'"}'
+    assert len(exactly) == MAX_BODY_BYTES
     assert deliver(client, integration, exactly, greenhouse_headers(exactly)).json()["result"] == "ignored"
     assert len(deliveries(api, integration)) == 1
 

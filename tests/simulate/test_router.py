@@ -68,3 +68,9 @@ def test_rejects_invalid_input(api: Api, change: dict[str, Any], loc: tuple[str 
 def test_needs_a_valid_key(client: TestClient) -> None:
     for headers in ({}, {"Authorization": "Bearer fu_x_y"}):
         assert_problem(client.post("/v1/simulate", json=BODY, headers=headers), 401)
+
+
+def test_a_null_policy_key_simulates_with_its_default(api: Api) -> None:
+    api.patch("/v1/policy", {"deadline_grace": "one_week"})
+    body = api.post("/v1/simulate", BODY | {"policy": {"deadline_grace": None, "country": "US"}}).json()
+    assert body["earliest_allowed_at"] == "2026-03-09T09:00:00-04:00"  # next_day, the default

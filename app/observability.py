@@ -1,0 +1,173 @@
+"""Request ids, structured JSON logs and the last line of defence against unhandled errors.
+
+`RequestContextMiddleware` is the outermost middleware: it gives every request an id
+(`X-Request-ID`, accepted from the client when it is sane, generated otherwise), echoes it
+on every response, adds the rate-limit headers the authentication dependency left in the
+scope, logs one JSON line per request and turns an exception that escaped everything else
+into a 500 problem carrying the request id (the trace goes to the log only).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import time
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "X-Request-ID"
+MAX_REQUEST_ID_LENGTH = 128
+# Scope keys the inner layers fill in for the request line and the response headers.
+USER_ID_SCOPE_KEY = "followup.user_id"
+RESPONSE_HEADERS_SCOPE_KEY = "followup.response_headers"
+
+request_id_var: ContextVar[str | None] = ContextVar("followup_request_id", default=None)
+access_logger = logging.getLogger("followup.access")
+error_logger = logging.getLogger("followup")
+
+# The attributes every LogRecord has; anything else was passed with `extra=` and is logged.
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def valid_request_id(value: str | None) -> bool:
+    """A client's request id is kept when it is 1 to 128 printable ASCII characters, so it
+    can go into logs and headers as it is."""
+    return value is not None and 0 < len(value) <= MAX_REQUEST_ID_LENGTH and value.isascii() and value.isprintable()
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the request id when the
+    record was made while serving a request, every `extra=` field, and the traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None) or request_id_var.get()
+        if request_id is not None:
+            entry["request_id"] = request_id
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and key not in entry and not key.startswith("color_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def log_config(level: str = "info") -> dict[str, Any]:
+    """A `logging.config.dictConfig` that sends our loggers and uvicorn's through the JSON
+    formatter to stderr. Uvicorn's own access log is off: `followup.access` has a richer line."""
+    level = level.upper()
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "app.observability.JsonFormatter"}},
+        "handlers": {"default": handler},
+        "root": {"handlers": ["default"], "level": level},
+        "loggers": {
+            "uvicorn": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "followup": {"handlers": [], "level": level, "propagate": True},
+        },
+    }
+
+
+def configure_logging(level: str = "info") -> None:
+    logging.config.dictConfig(log_config(level))
+
+
+def _path_template(scope: Scope) -> str:
+    """The route's path template (`/v1/interviews/{interview_id}`), so that ids and the
+    calendar token stay out of the log; the raw path, shortened, when nothing matched."""
+    route = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if isinstance(path, str):
+        return path
+    raw: str = scope.get("path", "")
+    return raw[:200]
+
+
+def _server_error_body(request_id: str) -> bytes:
+    from app.errors import server_error_problem
+
+    return json.dumps(server_error_problem(request_id), separators=(",", ":")).encode()
+
+
+class RequestContextMiddleware:
+    """Pure ASGI, outermost: request id, response headers, the request line, 500s."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = None
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                offered = value.decode("latin-1")
+                break
+        request_id = offered if offered is not None and valid_request_id(offered) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status: int | None = None
+        response_started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers[REQUEST_ID_HEADER] = request_id
+                for name, value in scope.get(RESPONSE_HEADERS_SCOPE_KEY, {}).items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as error:
+            # Everything below answered problems for the errors it knows; this is a bug.
+            error_logger.error("unhandled error", exc_info=error, extra={"request_id": request_id})
+            if not response_started:
+                body = _server_error_body(request_id)
+                await send_with_headers(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+        finally:
+            access_logger.info(
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "path": _path_template(scope),
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "user_id": scope.get(USER_ID_SCOPE_KEY),
+                    "request_id": request_id,
+                },
+            )
+            request_id_var.reset(token)

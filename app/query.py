@@ -1,0 +1,40 @@
+"""Unknown query parameters are refused, as unknown body fields are: `?stauts=active`
+would otherwise list everything, silently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+
+_known_by_route: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters of a route's dependant and of its dependencies."""
+    names = {field.alias for field in dependant.query_params}
+    for sub_dependant in dependant.dependencies:
+        names |= _query_names(sub_dependant)
+    return names
+
+
+def _known(route: Any) -> frozenset[str]:
+    known = _known_by_route.get(id(route))
+    if known is None:
+        known = _known_by_route[id(route)] = frozenset(_query_names(route.dependant))
+    return known
+
+
+def reject_unknown_query_parameters(request: Request) -> None:
+    """A dependency of every /v1 route: a 422 naming each query parameter the operation
+    does not have."""
+    known = _known(request.scope["route"])
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": "Unknown query parameter", "input": None}
+                for name in unknown
+            ]
+        )
