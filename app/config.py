@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # Abuse limits: requests per minute and API key (0: no limit), and the web origins
     # allowed to call the API from a browser (comma-separated or a JSON list; "*" is any).
     rate_limit_per_minute: int = Field(default=600, ge=0)
+    # A verified API key is remembered in the process this long (app.auth.cache): a key
+    # revoked through another process keeps working there for at most this long. 0: off.
+    auth_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator("cors_origins", mode="before")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,8 +16,8 @@ from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import DateTime, Dialect, event
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -102,15 +103,61 @@ def create_db_engine(settings: Settings) -> Engine:
         pool_size=settings.thread_pool_size,
         max_overflow=settings.db_pool_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        # A connection that died with the server is noticed and replaced when it is next
-        # checked out, so the process serves again once the database is back.
-        pool_pre_ping=not is_sqlite(url),
+        # No ping on every checkout (a round trip per request); see _ping_idle_connections.
+        pool_pre_ping=False,
         # An unreachable server must fail fast (503) rather than hold the request.
         connect_args={} if is_sqlite(url) else {"connect_timeout": settings.db_connect_timeout_seconds},
     )
     if is_sqlite(url):
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+    else:
+        _ping_idle_connections(engine)
     return engine
+
+
+# A pooled connection idle for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Pessimistic disconnect handling, for connections that sat idle only: a connection
+    that died with the server (a restart, a failover, an idle timeout) is noticed before a
+    request uses it, and replaced. A busy pool hands out connections used milliseconds
+    ago, which would pay a round trip per request for SQLAlchemy's `pool_pre_ping`; if the
+    server goes away under load, the first request to notice gets a 503 and SQLAlchemy
+    invalidates the whole pool, so the next ones reconnect."""
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
+            return  # new, or used a moment ago
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            if not dbapi_connection.autocommit:
+                dbapi_connection.rollback()
+        except Exception as error:
+            # The pool discards this connection and checks out another (a new one if need be).
+            raise DisconnectionError("the pooled connection is gone") from error
+
+
+@contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for one SELECT on its own. On Postgres it runs in autocommit mode: one
+    round trip, where a transaction costs three (BEGIN, the query, ROLLBACK). A single
+    statement sees one snapshot either way. SQLite's deferred BEGIN costs no I/O."""
+    with engine.connect() as connection:
+        if engine.dialect.name != "sqlite":
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -12,12 +12,11 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import CollectorRegistry
-from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 
+from app.auth.cache import KeyCache
 from app.auth.router import router as api_keys_router
 from app.calendar.router import router as calendar_router
 from app.config import Settings, get_settings
@@ -39,7 +38,7 @@ from app.integrations.router import router as integrations_router
 from app.integrations.router import webhooks_router as ats_webhooks_router
 from app.interviews.router import router as interviews_router
 from app.limits import RATE_LIMIT_HEADERS, BodyLimitMiddleware, RateLimiter
-from app.observability import REQUEST_ID_HEADER, RequestContextMiddleware
+from app.observability import REQUEST_ID_HEADER, HttpMetrics, RequestContextMiddleware
 from app.policy.router import router as policy_router
 from app.query import reject_unknown_query_parameters
 from app.simulate.router import router as simulate_router
@@ -103,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.metrics = HttpMetrics()
+    app.state.key_cache = KeyCache(settings.auth_cache_seconds)
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
     install_error_handlers(app)
     app.add_middleware(idempotency.IdempotencyMiddleware)
@@ -124,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.webhooks.include_router(webhook_events)
     _add_service_routes(app)
     _add_docs(app)
-    Instrumentator(registry=CollectorRegistry()).instrument(app).expose(app, include_in_schema=False)
+    app.add_route("/metrics", app.state.metrics.endpoint, include_in_schema=False)
     _document_problems(app)
     return app
 
@@ -163,7 +164,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
         )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
 
 def _add_service_routes(app: FastAPI) -> None:

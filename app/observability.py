@@ -1,10 +1,18 @@
-"""Request ids, structured JSON logs and the last line of defence against unhandled errors.
+"""Request ids, structured JSON logs, Prometheus metrics and the last line of defence
+against unhandled errors.
 
 `RequestContextMiddleware` is the outermost middleware: it gives every request an id
 (`X-Request-ID`, accepted from the client when it is sane, generated otherwise), echoes it
 on every response, adds the rate-limit headers the authentication dependency left in the
-scope, logs one JSON line per request and turns an exception that escaped everything else
-into a 500 problem carrying the request id (the trace goes to the log only).
+scope, logs one JSON line per request, counts it in the Prometheus metrics served at
+`/metrics`, and turns an exception that escaped everything else into a 500 problem
+carrying the request id (the trace goes to the log only).
+
+The metrics are labelled with the route's path template, which the router leaves in the
+scope once it has chosen the route: nothing matches the path a second time (a generic
+instrumentation middleware, which runs before routing, has to scan the route table again
+on every request; with this application's nested routers that cost more than the bare
+endpoint's whole answer, see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -18,7 +26,10 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -94,12 +105,50 @@ def configure_logging(level: str = "info") -> None:
 def _path_template(scope: Scope) -> str:
     """The route's path template (`/v1/interviews/{interview_id}`), so that ids and the
     calendar token stay out of the log; the raw path, shortened, when nothing matched."""
-    route = scope.get("route")
-    path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    if isinstance(path, str):
+    path = _route_template(scope)
+    if path is not None:
         return path
     raw: str = scope.get("path", "")
     return raw[:200]
+
+
+# The names and labels of prometheus-fastapi-instrumentator's defaults, so that the usual
+# dashboards work unchanged.
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 30.0, 60.0)
+
+
+class HttpMetrics:
+    """Request counts and durations per method, route template and status class, in a
+    registry of the application's own (tests build many applications in one process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total",
+            "Requests answered, by method, route template and status class.",
+            ("method", "handler", "status"),
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer, by method and route template.",
+            ("method", "handler"),
+            buckets=DURATION_BUCKETS,
+            registry=self.registry,
+        )
+
+    def observe(self, method: str, handler: str, status: int | None, seconds: float) -> None:
+        self.requests.labels(method, handler, f"{(status or 500) // 100}xx").inc()
+        self.duration.labels(method, handler).observe(seconds)
+
+    def endpoint(self, _request: Request) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _route_template(scope: Scope) -> str | None:
+    route = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return path if isinstance(path, str) else None
 
 
 def _server_error_body(request_id: str) -> bytes:
@@ -109,10 +158,11 @@ def _server_error_body(request_id: str) -> bytes:
 
 
 class RequestContextMiddleware:
-    """Pure ASGI, outermost: request id, response headers, the request line, 500s."""
+    """Pure ASGI, outermost: request id, response headers, the request line, metrics, 500s."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -159,15 +209,20 @@ class RequestContextMiddleware:
                 )
                 await send({"type": "http.response.body", "body": body})
         finally:
-            access_logger.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": _path_template(scope),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                    "user_id": scope.get(USER_ID_SCOPE_KEY),
-                    "request_id": request_id,
-                },
-            )
+            seconds = time.perf_counter() - started
+            method = scope["method"]
+            if self.metrics is not None:
+                self.metrics.observe(method, _route_template(scope) or "none", status, seconds)
+            if access_logger.isEnabledFor(logging.INFO):
+                access_logger.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "path": _path_template(scope),
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 1),
+                        "user_id": scope.get(USER_ID_SCOPE_KEY),
+                        "request_id": request_id,
+                    },
+                )
             request_id_var.reset(token)

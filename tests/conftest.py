@@ -98,6 +98,8 @@ def engine(app: FastAPI) -> Iterator[Engine]:
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             connection.execute(table.delete())
+    # The keys it remembers belonged to the rows just deleted.
+    app.state.key_cache.clear()
 
 
 @pytest.fixture

@@ -13,14 +13,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from conftest import alembic_config, new_user
 from fastapi.testclient import TestClient
-from sqlalchemy import JSON, column, inspect, table, text
+from sqlalchemy import JSON, column, create_engine, inspect, table, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
+from app import db
 from app.config import Settings
-from app.db import WRITE_OPTION, UTCDateTime, create_db_engine, database_unavailable
+from app.db import WRITE_OPTION, UTCDateTime, create_db_engine, database_unavailable, is_sqlite
 from app.main import create_app
 from app.models import metadata
 
@@ -165,3 +166,43 @@ def _sqlite_error(message: str, name: str) -> sqlite3.OperationalError:
 )
 def test_which_database_errors_are_outages(error: BaseException, unavailable: bool) -> None:
     assert database_unavailable(error) is unavailable
+
+
+def _kill_backend(database_url: str, engine: Engine) -> int:
+    """Check a connection out and back in, then have the server end its session."""
+    with engine.connect() as connection:
+        pid = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+    return pid
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if is_sqlite(database_url):
+        pytest.skip("Postgres connections only: SQLite has no server to lose")
+    engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=1, db_pool_overflow=0))
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every connection counts as idle
+    killed = _kill_backend(database_url, engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != killed
+    engine.dispose()
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_request_notices_its_loss(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if is_sqlite(database_url):
+        pytest.skip("Postgres connections only: SQLite has no server to lose")
+    engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=1, db_pool_overflow=0))
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    _kill_backend(database_url, engine)
+    with pytest.raises(OperationalError) as raised, engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    assert database_unavailable(raised.value)  # a 503 for that request
+    with engine.connect() as connection:  # and the pool has reconnected for the next one
+        assert connection.exec_driver_sql("SELECT 1").scalar_one() == 1
+    engine.dispose()

@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import assert_problem
+from conftest import Api, assert_problem
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -27,10 +27,37 @@ def test_readiness_fails_without_a_database(tmp_path: Path) -> None:
         assert "sqlite" not in json.dumps(problem).lower()
 
 
-def test_metrics(client: TestClient) -> None:
-    client.get("/healthz")
-    body = client.get("/metrics").text
-    assert "http_requests_total" in body
+def metric(body: str, name: str, **labels: str) -> float:
+    """The value of one sample of the Prometheus text format, 0 when absent."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in body.splitlines():
+        sample, _, value = line.rpartition(" ")
+        if sample.startswith(name + "{") and ",".join(sorted(sample[len(name) + 1 : -1].split(","))) == wanted:
+            return float(value)
+    return 0.0
+
+
+def test_metrics_count_requests_by_route_template_and_status_class(api: Api) -> None:
+    before = api.client.get("/metrics").text
+    interview = api.interview()
+    for _ in range(2):
+        assert api.get(f"/v1/interviews/{interview['id']}").status_code == 200
+    assert api.get("/v1/interviews/nope").status_code == 404
+    assert api.client.get("/no/such/path").status_code == 404
+    response = api.client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain")
+    after = response.text
+
+    def grew(name: str, **labels: str) -> float:
+        return metric(after, name, **labels) - metric(before, name, **labels)
+
+    one = {"method": "GET", "handler": "/v1/interviews/{interview_id}"}
+    assert grew("http_requests_total", **one, status="2xx") == 2
+    assert grew("http_requests_total", **one, status="4xx") == 1
+    assert grew("http_requests_total", method="GET", handler="none", status="4xx") == 1
+    assert grew("http_requests_total", method="POST", handler="/v1/interviews", status="2xx") == 1
+    assert grew("http_request_duration_seconds_count", **one) == 3
+    assert interview["id"] not in after and "/no/such/path" not in after
 
 
 def test_docs_are_served_from_local_files(client: TestClient) -> None:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
-from app.db import SessionDep
+from app.auth.cache import KeyCache
 from app.errors import TooManyRequests, Unauthorized
 from app.limits import RateLimiter
 from app.observability import RESPONSE_HEADERS_SCOPE_KEY, USER_ID_SCOPE_KEY
@@ -16,23 +18,29 @@ from app.users.models import User
 bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey", description="An API key: `fu_<prefix>_<secret>`.")
 
 
-def current_user(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+async def current_user(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> User:
+    """The request's API key, verified: from the process's cache (app.auth.cache), else
+    from the database in a worker thread. Async, so that a cached key costs no thread
+    hop; the lookup holds no session slot (app.db.session_slots) because it never keeps
+    its connection across a hop, so it cannot starve the requests that hold one."""
     if credentials is None:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
-    found = service.authenticate(session, key=credentials.credentials)
+    key = credentials.credentials
+    cache: KeyCache = request.app.state.key_cache
+    found = cache.get(service.hash_key(key))
     if found is None:
-        raise Unauthorized("The API key is not valid.")
-    user, api_key = found
-    request.scope[USER_ID_SCOPE_KEY] = user.id
+        found = await anyio.to_thread.run_sync(partial(service.verify, request.app.state.engine, key=key))
+        if found is None:
+            raise Unauthorized("The API key is not valid.")
+        cache.put(found)
+    request.scope[USER_ID_SCOPE_KEY] = found.user.id
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
         # Keyed on the key's hash: each key has its own budget, and a key that does not
         # verify never gets a bucket.
-        allowance = limiter.hit(api_key.key_hash)
+        allowance = limiter.hit(found.key_hash)
         request.scope[RESPONSE_HEADERS_SCOPE_KEY] = allowance.headers()
         if not allowance.allowed:
             raise TooManyRequests(
@@ -40,7 +48,7 @@ def current_user(
                 f"{allowance.retry_after_seconds} s.",
                 retry_after=allowance.retry_after_seconds,
             )
-    return user
+    return found.user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.auth import service
 from app.auth.dependencies import CurrentUser
@@ -35,7 +35,9 @@ def list_api_keys(
 @router.delete(
     "/{key_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="deleteApiKey", responses=NOT_FOUND_RESPONSES
 )
-def delete_api_key(session: SessionDep, user: CurrentUser, key_id: str) -> Response:
+def delete_api_key(request: Request, session: SessionDep, user: CurrentUser, key_id: str) -> Response:
     """Revoke an API key; requests with it answer 401 from now on."""
     service.delete(session, user=user, key_id=key_id)
+    # This process forgets it at once; see app.auth.cache for the others.
+    request.app.state.key_cache.forget(key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,10 +8,13 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.auth import repository
+from app.auth.cache import Verified
 from app.auth.models import ApiKey
+from app.db import unit_of_work
 from app.errors import NotFound
 from app.pagination import decode_cursor, page
 from app.users import service as user_service
@@ -20,7 +23,7 @@ from app.users.models import User
 KEY_SCHEME = "fu"
 
 
-def _hash(key: str) -> str:
+def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -35,7 +38,8 @@ def create(session: Session, *, user: User, name: str | None = None) -> tuple[Ap
     """A new key for `user`: the row, and the plain key (never stored, shown once)."""
     prefix = secrets.token_hex(6)
     plain = f"{KEY_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
-    api_key = repository.add(session, api_key=ApiKey(user_id=user.id, name=name, prefix=prefix, key_hash=_hash(plain)))
+    row = ApiKey(user_id=user.id, name=name, prefix=prefix, key_hash=hash_key(plain))
+    api_key = repository.add(session, api_key=row)
     return api_key, plain
 
 
@@ -56,7 +60,18 @@ def authenticate(session: Session, *, key: str) -> tuple[User, ApiKey] | None:
     if found is None:
         return None
     api_key, user = found
-    return (user, api_key) if hmac.compare_digest(api_key.key_hash, _hash(plain)) else None
+    return (user, api_key) if hmac.compare_digest(api_key.key_hash, hash_key(plain)) else None
+
+
+def verify(engine: Engine, *, key: str) -> Verified | None:
+    """`authenticate` in a read transaction of its own (the request's dependency runs it in
+    a worker thread when the key is not in the process's cache)."""
+    with unit_of_work(engine, writes=False) as session:
+        found = authenticate(session, key=key)
+    if found is None:
+        return None
+    user, api_key = found
+    return Verified(key_id=api_key.id, key_hash=api_key.key_hash, user=user)
 
 
 def list_page(session: Session, *, user: User, limit: int, cursor: str | None) -> tuple[Sequence[ApiKey], str | None]:

@@ -6,15 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import rules
 from app.contacts import repository as contact_repository
 from app.contacts.models import Contact
-from app.db import utcnow
+from app.db import single_read, unit_of_work, utcnow
 from app.errors import InvalidInput
 from app.events import repository as event_repository
 from app.events.repository import EngineRow
+from app.followups import repository
+from app.followups.repository import StoredAction
 from app.followups.schemas import (
     AgendaItem,
     InterviewSummary,
@@ -93,6 +97,49 @@ def get(session: Session, *, user: User, interview_id: str, at: datetime | None)
     """The next action computed now from the stored facts, as of `at` (default now)."""
     interview = interview_service.require(session, user=user, interview_id=interview_id)
     return to_public(rules.next_action(facts_for(session, interview), at or utcnow()))
+
+
+def stored_answer(stored: StoredAction, now: datetime) -> NextActionPublic | None:
+    """The stored result as the engine would compute it at `now`, or None when it may not
+    be: it ran out (`latest_recommended_at`, the end of a thank-you window), it was
+    computed ahead of `now` (an event dated a little in the future), the policy changed
+    since, or it was stored in an older shape.
+
+    Between writes, the engine's answer changes only in `as_of` and `due` until
+    `latest_recommended_at` (tests/rules/test_properties.py checks this property), and
+    every write refreshes the stored result in its own transaction."""
+    if not stored.result or (stored.expires_at is not None and now >= stored.expires_at):
+        return None
+    if stored.policy_version != policy_service.version_of(stored.overrides):
+        return None
+    try:
+        action = NextActionPublic.model_validate(stored.result)
+    except ValidationError:
+        return None
+    if action.as_of > now:
+        return None
+    action.as_of = now
+    action.due = action.earliest_allowed_at is not None and now >= action.earliest_allowed_at
+    return action
+
+
+def answer(
+    engine: Engine, *, user: User, interview_id: str, at: datetime | None, now: datetime | None = None
+) -> NextActionPublic:
+    """`GET /v1/interviews/{id}/next-action` in one read transaction: as of now, the stored
+    result when it still holds (one query), else computed from the facts; as of `at`,
+    always computed."""
+    now = now or utcnow()
+    if at is None:
+        with single_read(engine) as connection:
+            stored = repository.get_stored_action(connection, user_id=user.id, interview_id=interview_id)
+        if stored is None:
+            raise interview_service.not_found()
+        served = stored_answer(stored, now)
+        if served is not None:
+            return served
+    with unit_of_work(engine, writes=False) as session:
+        return get(session, user=user, interview_id=interview_id, at=at or now)
 
 
 def refresh(session: Session, *, interview: Interview, policy: rules.Policy | None = None) -> None:

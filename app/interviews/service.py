@@ -30,8 +30,12 @@ def require(session: Session, *, user: User, interview_id: str, for_update: bool
     """The user's interview, or 404: another user's interview looks like a missing one."""
     interview = repository.get(session, user_id=user.id, interview_id=interview_id, for_update=for_update)
     if interview is None:
-        raise NotFound("No interview with this id.")
+        raise not_found()
     return interview
+
+
+def not_found() -> NotFound:
+    return NotFound("No interview with this id.")
 
 
 def etag_of(interview: Interview) -> str:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session
@@ -25,6 +27,16 @@ def _overrides(session: Session, user_id: str) -> dict[str, Any]:
 def _etag(user_id: str, row: PolicyOverrides | None, policy: Policy) -> str:
     # The policy_version covers what the row does not: new rules or defaults.
     return make_etag("policy", user_id, row.version if row is not None else 0, policy_version(policy))
+
+
+def version_of(overrides: Mapping[str, Any] | None) -> str:
+    """The policy_version of the policy these overrides give (None: the defaults)."""
+    return _version_of(json.dumps(overrides or {}, sort_keys=True))
+
+
+@lru_cache(maxsize=1024)
+def _version_of(canonical_overrides: str) -> str:
+    return policy_version(build_policy(json.loads(canonical_overrides)))
 
 
 def get_policy(session: Session, *, user_id: str) -> Policy:

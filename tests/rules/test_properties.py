@@ -654,3 +654,20 @@ def test_the_strategies_reach_every_rule() -> None:
     collect()
     assert {"R0", "R1", "R2", "R3", "R4"} <= seen
     assert actions == set(Action)
+
+
+@MONOTONIC_SETTINGS
+@given(case=two_quiet_times())
+def test_with_nothing_new_the_answer_holds_until_latest_recommended_at(case: tuple[Facts, datetime, datetime]) -> None:
+    """What the service stores relies on this: computed at at1 from every event so far,
+    the answer at any later at2 before its latest_recommended_at (when it has one) is the
+    same but for as_of and due, as long as nothing happens in between."""
+    facts, at1, at2 = case
+    if any(event.occurred_at > at1 for event in facts.events):
+        facts = replace(facts, events=tuple(e for e in facts.events if e.occurred_at <= at1))
+    before = next_action(facts, at1)
+    if before.latest_recommended_at is not None and at2 >= before.latest_recommended_at:
+        at2 = at1 + (before.latest_recommended_at - at1) / 2
+    after = next_action(facts, at2)
+    expected_due = before.earliest_allowed_at is not None and at2 >= before.earliest_allowed_at
+    assert after == replace(before, as_of=at2, due=expected_due)
