@@ -486,7 +486,9 @@ def durability(database_url: str) -> str:
     return text_
 
 
-def bench_backend(backend: str, wrk: Wrk, rounds: int, workdir: Path, only: set[str] | None) -> dict[str, Any]:
+def bench_backend(
+    backend: str, wrk: Wrk, rounds: int, workdir: Path, only: set[str] | None, big: int = BIG
+) -> dict[str, Any]:
     database_url, drop = create_database(backend, workdir)
     try:
         env = os.environ | {
@@ -507,8 +509,8 @@ def bench_backend(backend: str, wrk: Wrk, rounds: int, workdir: Path, only: set[
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        print(f"[{backend}] seeding {BIG:,} + {SMALL:,} interviews ...", flush=True)
-        seeded = seed(database_url)
+        print(f"[{backend}] seeding {big:,} + {SMALL:,} interviews ...", flush=True)
+        seeded = seed(database_url, big)
         print(f"[{backend}] seeded in {seeded.seconds:.0f} s", flush=True)
         result: dict[str, Any] = {"seed_seconds": seeded.seconds, "durability": durability(database_url)}
         result["explain"] = explain_agenda(database_url, "big@bench.example")
@@ -788,13 +790,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--only", default="", help="comma-separated figure prefixes (P1,P2...); all when empty")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument(
+        "--big", type=int, default=BIG, help="interviews of the big user (fewer: a quicker run, P2 not comparable)"
+    )
     args = parser.parse_args(argv)
     args.extra = list(argv if argv is not None else sys.argv[1:])
     only = {item.strip() for item in args.only.split(",") if item.strip()} or None
     wrk = Wrk(ensure_wrk(), Path(tempfile.mkdtemp(prefix="followup-bench-")), args.duration)
     results = {}
     for backend in args.backends.split(","):
-        results[backend] = bench_backend(backend, wrk, args.rounds, wrk.workdir, only)
+        results[backend] = bench_backend(backend, wrk, args.rounds, wrk.workdir, only, args.big)
     rules, rules_output = rules_ratio()
     if rules is None:
         print("bench/rules_bench.py gave no ratio:\n" + rules_output[-2000:], flush=True)

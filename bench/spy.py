@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     env = os.environ | {"DATABASE_URL": url, "FOLLOWUP_PORT": str(port), "FOLLOWUP_LOG_LEVEL": "warning"}
     env["FOLLOWUP_EMBEDDED_WORKER"] = "false"
+    env["FOLLOWUP_RATE_LIMIT_PER_MINUTE"] = "1000000000"  # on, never refusing (one key for every connection)
     subprocess.run([str(BIN / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
     seeded = seed(url, big_count=1_000)
     path = f"/v1/interviews/{seeded.interview_id}/next-action" if args.path == "next-action" else "/v1/follow-ups"
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         spy.wait()
     print(f"{path}: {result.requests_per_second:.0f} req/s under py-spy")
     raw = (workdir / "stacks.txt").read_text()
+    print(f"py-spy's stacks, by thread: {workdir / 'stacks.txt'}")
     # --threads prefixes each stack with its thread; drop it so that threads add up.
     raw = "\n".join(line.split(";", 1)[1] if line.startswith("thread") else line for line in raw.splitlines())
     print(summarize(raw))

@@ -330,6 +330,39 @@ def test_the_operations_without_a_user_are_the_documented_ones(app: FastAPI) -> 
     assert open_operations == NOT_USER_SCOPED
 
 
+def _could_match_the_same_path(first: str, second: str) -> bool:
+    """Two path templates match a common path when they have as many segments and, at each,
+    the same literal or a parameter on either side."""
+    a, b = first.strip("/").split("/"), second.strip("/").split("/")
+    return len(a) == len(b) and all(x == y or x.startswith("{") or y.startswith("{") for x, y in zip(a, b, strict=True))
+
+
+def _routes(app: FastAPI) -> list[tuple[str, set[str]]]:
+    """Every route a request can reach, documented or not, with its methods."""
+    found = [(path, {m.upper() for m in item}) for path, item in app.openapi()["paths"].items()]
+    undocumented = ["/metrics", "/docs", "/redoc", "/openapi.json"]
+    return found + [(path, {"GET", "HEAD"}) for path in undocumented]
+
+
+def test_no_two_operations_can_match_the_same_request(app: FastAPI) -> None:
+    """So the order in which routes are added (app.main puts the busiest first) decides
+    nothing: every request has one operation at most."""
+    routes = _routes(app)
+    clashes = [
+        (first, second, methods & other_methods)
+        for index, (first, methods) in enumerate(routes)
+        for second, other_methods in routes[index + 1 :]
+        if methods & other_methods and _could_match_the_same_path(first, second)
+    ]
+    assert clashes == []
+
+
+def test_the_clash_check_sees_a_literal_against_a_parameter() -> None:
+    assert _could_match_the_same_path("/v1/webhooks/ats/{integration_id}", "/v1/webhooks/{endpoint_id}/test")
+    assert not _could_match_the_same_path("/v1/interviews/{interview_id}", "/v1/interviews/{interview_id}/events")
+    assert not _could_match_the_same_path("/v1/follow-ups", "/v1/policy")
+
+
 # Defects the fuzzing found (tests/test_fuzz.py), each with the test that would have caught it
 
 
