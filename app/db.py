@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -16,10 +18,12 @@ from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import DateTime, Dialect, event
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine, Row, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, create_engine
 
@@ -41,6 +45,9 @@ metadata = SQLModel.metadata
 # its transaction starts with BEGIN IMMEDIATE so that concurrent writers queue on the
 # busy timeout instead of failing when a read lock cannot be upgraded.
 WRITE_OPTION = "followup_write"
+# A connection with this execution option runs its statements outside a transaction
+# (SQLite: no BEGIN is sent; see single_read).
+AUTOCOMMIT_OPTION = "followup_autocommit"
 # A GET that may write (one that creates what it reads on first use) sets this scope key
 # with the `writes` dependency, before the session opens.
 WRITES_SCOPE_KEY = "followup.writes"
@@ -151,13 +158,86 @@ def _ping_idle_connections(engine: Engine) -> None:
 
 @contextmanager
 def single_read(engine: Engine) -> Iterator[Connection]:
-    """A connection for one SELECT on its own. On Postgres it runs in autocommit mode: one
-    round trip, where a transaction costs three (BEGIN, the query, ROLLBACK). A single
-    statement sees one snapshot either way. SQLite's deferred BEGIN costs no I/O."""
+    """A connection for one SELECT on its own, outside a transaction: a single statement
+    sees one snapshot anyway. On Postgres that is one round trip where a transaction costs
+    three (BEGIN, the query, ROLLBACK); on SQLite, two calls into the library instead of
+    four."""
     with engine.connect() as connection:
-        if engine.dialect.name != "sqlite":
+        if engine.dialect.name == "sqlite":
+            connection = connection.execution_options(**{AUTOCOMMIT_OPTION: True})
+        else:
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
+
+
+def _first_row(engine: Engine, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+    with single_read(engine) as connection:
+        return connection.execute(statement, params).first()
+
+
+class LoopReads:
+    """Reads of one statement awaited on the event loop, with no worker thread.
+
+    A hop to a worker thread is cheap alone, but under load the worker threads and the
+    event loop contend for the GIL at every call into the database driver, which halved
+    the throughput of a read that takes a fraction of a millisecond (docs/benchmarks.md).
+    The reads a home screen polls come here instead:
+
+    - Postgres: SQLAlchemy's asyncio engine on psycopg's async connections, autocommit (one
+      round trip). Its pool belongs to the event loop that runs the application's lifespan
+      (uvicorn's); a request served on another loop (a test client without a lifespan)
+      reads in a worker thread instead.
+    - SQLite: the query runs on the event loop itself: a read by primary key from a file
+      in the page cache takes microseconds, and in WAL mode readers do not wait for
+      writers. Its connection never waits for a lock (busy timeout 0); in the rare case
+      that the database is locked to readers (WAL recovery), the read is retried in a
+      worker thread with the usual busy timeout.
+    """
+
+    def __init__(self, settings: Settings, fallback: Engine) -> None:
+        self.settings = settings
+        self.fallback = fallback
+        self.sqlite: Engine | None = None
+        self.postgres: AsyncEngine | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        if is_sqlite(settings.database_url):
+            self.sqlite = create_db_engine(
+                settings.model_copy(update={"sqlite_busy_timeout_ms": 0, "thread_pool_size": 1, "db_pool_overflow": 0})
+            )
+
+    async def start(self) -> None:
+        """Called by the lifespan, on the loop that serves the requests."""
+        if self.sqlite is None:
+            self.loop = asyncio.get_running_loop()
+            self.postgres = create_async_engine(
+                self.settings.database_url,
+                isolation_level="AUTOCOMMIT",
+                pool_size=self.settings.loop_read_connections,
+                max_overflow=self.settings.db_pool_overflow,
+                pool_timeout=self.settings.db_pool_timeout_seconds,
+                connect_args={"connect_timeout": self.settings.db_connect_timeout_seconds},
+            )
+            _ping_idle_connections(self.postgres.sync_engine)
+
+    async def stop(self) -> None:
+        if self.postgres is not None:
+            await self.postgres.dispose()
+            self.postgres = None
+        if self.sqlite is not None:
+            self.sqlite.dispose()
+
+    async def first(self, app: FastAPI, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        """The first row of `statement`, or None."""
+        if self.sqlite is not None:
+            try:
+                return _first_row(self.sqlite, statement, params)
+            except OperationalError as error:
+                if not database_unavailable(error):
+                    raise
+        elif self.postgres is not None and asyncio.get_running_loop() is self.loop:
+            async with self.postgres.connect() as connection:
+                return (await connection.execute(statement, params)).first()
+        return await run_db(app, partial(_first_row, self.fallback, statement, params))
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -175,8 +255,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(AUTOCOMMIT_OPTION, False):
+            return  # one statement on its own (single_read): no transaction
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
 
 def database_unavailable(error: BaseException) -> bool:

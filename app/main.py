@@ -21,7 +21,7 @@ from app.auth.router import router as api_keys_router
 from app.calendar.router import router as calendar_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
-from app.db import create_db_engine, run_db
+from app.db import LoopReads, create_db_engine, run_db
 from app.errors import (
     PROBLEM_MEDIA_TYPE,
     RATE_LIMITED_RESPONSES,
@@ -77,6 +77,7 @@ TAGS = [
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = create_db_engine(settings)
+    loop_reads = LoopReads(settings, engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -86,9 +87,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
         # With SQLite, reminders go out from this process (see app.worker).
         worker = EmbeddedWorker(engine, settings).start() if settings.runs_embedded_worker else None
+        await loop_reads.start()
         yield
         if worker is not None:
             worker.stop()
+        await loop_reads.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
+    app.state.loop_reads = loop_reads
     app.state.settings = settings
     app.state.metrics = HttpMetrics()
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)

@@ -44,6 +44,7 @@ BIG = 100_000
 SMALL = 1_000
 SEEDED_BY_SERVICE = 1_000  # interviews per user created by the service itself; the rest are copies
 CONNECTIONS = 16
+WARM_UP_SECONDS = 2
 EVENTS_PER_INTERVIEW = 5
 NOTES_MARKER = "<!-- notes: kept by make bench -->"
 
@@ -430,14 +431,14 @@ class Wrk:
     def __init__(self, binary: str, workdir: Path, duration: int) -> None:
         self.binary, self.workdir, self.duration = binary, workdir, duration
 
-    def run(self, base_url: str, script: str) -> WrkResult:
+    def run(self, base_url: str, script: str, seconds: int | None = None) -> WrkResult:
         path = self.workdir / f"{uuid.uuid4().hex}.lua"
         path.write_text(script)
         command = [
             self.binary,
             "-t1",
             f"-c{CONNECTIONS}",
-            f"-d{self.duration}s",
+            f"-d{seconds or self.duration}s",
             "--latency",
             "-s",
             str(path),
@@ -625,6 +626,12 @@ def bench_backend(
                 ),
             ]
             pairs = {name: Pair(name) for name, *_ in cases}
+            # Warm both servers up (imports on first use, caches, the holiday tables, the
+            # connection pools) before anything is recorded.
+            for name, url, script, reference in cases:
+                if not only or any(name.startswith(prefix) for prefix in only):
+                    wrk.run(bare_url, reference, seconds=WARM_UP_SECONDS)
+                    wrk.run(url, script(), seconds=WARM_UP_SECONDS)
             for round_ in range(rounds):
                 for name, url, script, reference in cases:
                     if only and not any(name.startswith(prefix) for prefix in only):

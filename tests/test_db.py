@@ -4,6 +4,7 @@ import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import psycopg
@@ -12,6 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from conftest import alembic_config, new_user
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import JSON, column, create_engine, inspect, table, text
 from sqlalchemy.engine import Engine
@@ -21,7 +23,7 @@ from sqlmodel import Session
 
 from app import db
 from app.config import Settings
-from app.db import WRITE_OPTION, UTCDateTime, create_db_engine, database_unavailable, is_sqlite
+from app.db import WRITE_OPTION, LoopReads, UTCDateTime, create_db_engine, database_unavailable, is_sqlite
 from app.main import create_app
 from app.models import metadata
 
@@ -206,3 +208,72 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_request_notices_it
     with engine.connect() as connection:  # and the pool has reconnected for the next one
         assert connection.exec_driver_sql("SELECT 1").scalar_one() == 1
     engine.dispose()
+
+
+def _loop_reads_app(settings: Settings) -> tuple[FastAPI, LoopReads]:
+    app = FastAPI()
+    app.state.settings = settings
+    engine = create_db_engine(settings)
+    return app, LoopReads(settings, engine)
+
+
+def test_a_sqlite_read_on_the_event_loop_that_finds_the_database_locked_waits_in_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "locked.db"
+    settings = Settings(database_url=f"sqlite:///{path}", sqlite_busy_timeout_ms=10_000, thread_pool_size=2)
+    app, reads = _loop_reads_app(settings)
+    with reads.fallback.begin() as connection:  # WAL mode, a table, a row
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        connection.exec_driver_sql("INSERT INTO t VALUES (7)")
+    reads.fallback.dispose()  # no other connection is open
+    # In WAL mode, a connection in exclusive locking mode that has written keeps every
+    # other connection out, readers included, until it closes.
+    locker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    locker.execute("PRAGMA locking_mode = EXCLUSIVE")
+    locker.execute("INSERT INTO t VALUES (8)")
+    fallbacks: list[object] = []
+    run_db = db.run_db
+
+    async def spying_run_db(app: FastAPI, work: Any) -> Any:
+        fallbacks.append(work)
+        threading.Timer(0.2, locker.close).start()  # the lock goes away while the thread waits
+        return await run_db(app, work)
+
+    monkeypatch.setattr(db, "run_db", spying_run_db)
+    row = anyio.run(reads.first, app, text("SELECT count(*) FROM t"), {})
+    assert row is not None and tuple(row) == (2,)
+    assert len(fallbacks) == 1
+    reads.fallback.dispose()
+    anyio.run(reads.stop)
+
+
+def test_a_sqlite_read_on_the_event_loop_raises_a_bug_as_it_is(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bug.db'}")
+    app, reads = _loop_reads_app(settings)
+    with pytest.raises(OperationalError, match="no such table"):
+        anyio.run(reads.first, app, text("SELECT * FROM missing"), {})
+    anyio.run(reads.stop)
+
+
+def test_a_request_on_another_event_loop_than_the_lifespan_s_reads_in_a_thread(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if is_sqlite(database_url):
+        pytest.skip("the asyncio pool is Postgres's")
+    settings = Settings(database_url=database_url)
+    app, reads = _loop_reads_app(settings)
+    anyio.run(reads.start)  # the lifespan's loop: gone once this returns
+    fallbacks: list[object] = []
+    run_db = db.run_db
+
+    async def spying_run_db(app: FastAPI, work: Any) -> Any:
+        fallbacks.append(work)
+        return await run_db(app, work)
+
+    monkeypatch.setattr(db, "run_db", spying_run_db)
+    row = anyio.run(reads.first, app, text("SELECT 1"), {})
+    assert row is not None and tuple(row) == (1,) and len(fallbacks) == 1
+    reads.fallback.dispose()
+    assert reads.postgres is not None
+    reads.postgres.sync_engine.dispose()

@@ -55,9 +55,14 @@ def test_postgres_stopped_then_started_again(private_postgres: PrivatePostgres) 
     headers = new_user(app.state.engine, "outage@example.com")
     retry = headers | {"Idempotency-Key": "outage-1"}
     with TestClient(app, raise_server_exceptions=False) as client:
-        assert client.post("/v1/interviews", json=INTERVIEW, headers=headers).status_code == 201
+        created = client.post("/v1/interviews", json=INTERVIEW, headers=headers)
+        assert created.status_code == 201
+        # Read on the event loop from the asyncio pool (app.db.LoopReads), not a worker thread.
+        next_action = f"/v1/interviews/{created.json()['id']}/next-action"
+        assert client.get(next_action, headers=headers).status_code == 200
 
         private_postgres.stop()
+        assert_unavailable(client.get(next_action, headers=headers))
         assert_unavailable(client.get("/v1/interviews", headers=headers))
         assert_unavailable(client.post("/v1/interviews", json=INTERVIEW, headers=headers))
         assert_unavailable(client.post("/v1/interviews", json=INTERVIEW, headers=retry))
@@ -67,6 +72,7 @@ def test_postgres_stopped_then_started_again(private_postgres: PrivatePostgres) 
         private_postgres.start()
         assert client.get("/readyz").status_code == 200
         assert client.get("/v1/interviews", headers=headers).status_code == 200
+        assert client.get(next_action, headers=headers).status_code == 200
         # The key was not used up by the failed attempt: the retry runs, once.
         first = client.post("/v1/interviews", json=INTERVIEW, headers=retry)
         again = client.post("/v1/interviews", json=INTERVIEW, headers=retry)

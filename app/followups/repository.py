@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlmodel import col, select
 
 from app.interviews.models import Interview
@@ -26,7 +26,7 @@ class StoredAction:
 
 # Built once: the read runs on every GET of a next action, and building a statement costs
 # more than running it.
-_STORED_ACTION = (
+STORED_ACTION = (
     select(
         col(Interview.next_action_result),
         col(Interview.next_action_expires_at),
@@ -38,7 +38,18 @@ _STORED_ACTION = (
 )
 
 
+def stored_action_params(*, user_id: str, interview_id: str) -> dict[str, Any]:
+    return {"interview_id": interview_id, "user_id": user_id}
+
+
+def stored_action_of(row: Row[Any] | None) -> StoredAction | None:
+    if row is None:
+        return None
+    fields: tuple[Any, ...] = tuple(row)
+    return StoredAction(fields[0], fields[1], fields[2], fields[3])
+
+
 def get_stored_action(connection: Connection, *, user_id: str, interview_id: str) -> StoredAction | None:
     """One read by primary key of the columns the answer needs, the policy's row joined in."""
-    row = connection.execute(_STORED_ACTION, {"interview_id": interview_id, "user_id": user_id}).first()
-    return None if row is None else StoredAction(row[0], row[1], row[2], row[3])
+    params = stored_action_params(user_id=user_id, interview_id=interview_id)
+    return stored_action_of(connection.execute(STORED_ACTION, params).first())

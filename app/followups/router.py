@@ -15,12 +15,12 @@ JSON = "application/json"
 router = APIRouter(prefix="/v1", tags=["follow-ups"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
 
 
-# The two reads a home screen calls constantly are async routes that do all their work
-# (the read transaction, the rules when needed, the serialization) in one hop to a worker
-# thread: a sync route with the request's session would take three (the route, the
-# commit, and FastAPI validating the returned model again). They answer JSON serialized
-# once by the model that built it; the response_model keeps the answer's schema in the
-# OpenAPI document.
+# The two reads a home screen calls constantly are async routes. The next action reads its
+# stored result on the event loop (app.db.LoopReads) and computes in a worker thread only
+# when it must; the agenda does all its work in one hop to a worker thread. A sync route
+# with the request's session would take three (the route, the commit, and FastAPI
+# validating the returned model again). They answer JSON serialized once by the model that
+# built it; the response_model keeps the answer's schema in the OpenAPI document.
 @router.get(
     "/interviews/{interview_id}/next-action",
     operation_id="getNextAction",
@@ -36,14 +36,9 @@ async def get_next_action(
     ),
 ) -> Response:
     """What to do next for this interview, and when."""
-    # One hop to a worker thread for the whole read: the query, the rules when the stored
-    # result does not hold, and the serialization.
-    engine = request.app.state.engine
-
-    def work() -> bytes:
-        return service.answer(engine, user=user, interview_id=interview_id, at=at).model_dump_json().encode()
-
-    return Response(await run_db(request.app, work), media_type=JSON)
+    return Response(
+        await service.answer_json(request.app, user=user, interview_id=interview_id, at=at), media_type=JSON
+    )
 
 
 @router.post("/interviews/{interview_id}/outreach-check", operation_id="checkOutreach", responses=NOT_FOUND_RESPONSES)

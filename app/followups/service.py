@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -13,7 +14,7 @@ from sqlmodel import Session
 from app import rules
 from app.contacts import repository as contact_repository
 from app.contacts.models import Contact
-from app.db import single_read, unit_of_work, utcnow
+from app.db import run_db, single_read, unit_of_work, utcnow
 from app.errors import InvalidInput
 from app.events import repository as event_repository
 from app.events.repository import EngineRow
@@ -126,7 +127,7 @@ def stored_answer(stored: StoredAction, now: datetime) -> NextActionPublic | Non
 def answer(
     engine: Engine, *, user: User, interview_id: str, at: datetime | None, now: datetime | None = None
 ) -> NextActionPublic:
-    """`GET /v1/interviews/{id}/next-action` in one read transaction: as of now, the stored
+    """`GET /v1/interviews/{id}/next-action` in a worker thread: as of now, the stored
     result when it still holds (one query), else computed from the facts; as of `at`,
     always computed."""
     now = now or utcnow()
@@ -140,6 +141,28 @@ def answer(
             return served
     with unit_of_work(engine, writes=False) as session:
         return get(session, user=user, interview_id=interview_id, at=at or now)
+
+
+async def answer_json(app: FastAPI, *, user: User, interview_id: str, at: datetime | None) -> bytes:
+    """The same, serialized, for the route: the stored result is read on the event loop
+    (app.db.LoopReads) and served from there when it holds; anything else (an `at`, a
+    result that ran out) is computed in one hop to a worker thread."""
+    now = utcnow()
+    if at is None:
+        params = repository.stored_action_params(user_id=user.id, interview_id=interview_id)
+        stored = repository.stored_action_of(await app.state.loop_reads.first(app, repository.STORED_ACTION, params))
+        if stored is None:
+            raise interview_service.not_found()
+        served = stored_answer(stored, now)
+        if served is not None:
+            return served.model_dump_json().encode()
+    engine: Engine = app.state.engine
+
+    def compute() -> bytes:
+        with unit_of_work(engine, writes=False) as session:
+            return get(session, user=user, interview_id=interview_id, at=at or now).model_dump_json().encode()
+
+    return await run_db(app, compute)
 
 
 def refresh(session: Session, *, interview: Interview, policy: rules.Policy | None = None) -> None:
