@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     thread_pool_size: int = Field(default=40, ge=1, le=1000)
     # Postgres: connections of the asyncio pool for the reads awaited on the event loop
     # (app.db.LoopReads), beside the thread pool's.
-    loop_read_connections: int = Field(default=10, ge=1, le=1000)
+    loop_read_connections: int = Field(default=8, ge=1, le=1000)
     # Connections beyond the pool, for work outside the requests' slots (the worker).
     db_pool_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=30.0, gt=0)

@@ -212,8 +212,10 @@ class LoopReads:
             self.postgres = create_async_engine(
                 self.settings.database_url,
                 isolation_level="AUTOCOMMIT",
+                # A fixed pool: a request waits for a connection on the event loop, which
+                # costs less than opening one for a burst and closing it after.
                 pool_size=self.settings.loop_read_connections,
-                max_overflow=self.settings.db_pool_overflow,
+                max_overflow=0,
                 pool_timeout=self.settings.db_pool_timeout_seconds,
                 connect_args={"connect_timeout": self.settings.db_connect_timeout_seconds},
             )

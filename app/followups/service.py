@@ -3,11 +3,12 @@ the agenda and refreshed by every write that can change it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI
-from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -100,36 +101,53 @@ def get(session: Session, *, user: User, interview_id: str, at: datetime | None)
     return to_public(rules.next_action(facts_for(session, interview), at or utcnow()))
 
 
-def stored_answer(stored: StoredAction, now: datetime) -> NextActionPublic | None:
-    """The stored result as the engine would compute it at `now`, or None when it may not
-    be: it ran out (`latest_recommended_at`, the end of a thank-you window), it was
-    computed ahead of `now` (an event dated a little in the future), the policy changed
-    since, or it was stored in an older shape.
+# The fields of an answer; a stored result with others (an older shape) is not served.
+_ANSWER_FIELDS = frozenset(NextActionPublic.model_fields)
+
+
+def _utc_json(instant: datetime) -> str:
+    """A time in UTC as the answers write it (pydantic's format: ISO 8601, `Z`)."""
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def stored_answer(stored: StoredAction, now: datetime) -> dict[str, Any] | None:
+    """The stored result (JSON-ready) as the engine would compute it at `now`, or None
+    when it may not be: it ran out (`latest_recommended_at`, the end of a thank-you
+    window), it was computed ahead of `now` (an event dated a little in the future), the
+    policy changed since, or it was stored in another shape.
 
     Between writes, the engine's answer changes only in `as_of` and `due` until
     `latest_recommended_at` (tests/rules/test_properties.py checks this property), and
-    every write refreshes the stored result in its own transaction."""
-    if not stored.result or (stored.expires_at is not None and now >= stored.expires_at):
+    every write refreshes the stored result in its own transaction. The result was written
+    by the model that validated it (`refresh`), so it is served as it is, with those two
+    fields set: no second validation."""
+    result = stored.result
+    if not result or result.keys() != _ANSWER_FIELDS:
+        return None
+    if stored.expires_at is not None and now >= stored.expires_at:
         return None
     if stored.policy_version != policy_service.version_of(stored.overrides):
         return None
     try:
-        action = NextActionPublic.model_validate(stored.result)
-    except ValidationError:
+        as_of = datetime.fromisoformat(result["as_of"])
+        earliest = result["earliest_allowed_at"]
+        earliest_at = None if earliest is None else datetime.fromisoformat(earliest)
+    except (TypeError, ValueError):
         return None
-    if action.as_of > now:
+    if as_of > now:
         return None
-    action.as_of = now
-    action.due = action.earliest_allowed_at is not None and now >= action.earliest_allowed_at
-    return action
+    return result | {"as_of": _utc_json(now), "due": earliest_at is not None and now >= earliest_at}
 
 
-def answer(
-    engine: Engine, *, user: User, interview_id: str, at: datetime | None, now: datetime | None = None
-) -> NextActionPublic:
-    """`GET /v1/interviews/{id}/next-action` in a worker thread: as of now, the stored
-    result when it still holds (one query), else computed from the facts; as of `at`,
-    always computed."""
+def _json(answer: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON, as pydantic writes the computed answers."""
+    return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def answer(engine: Engine, *, user: User, interview_id: str, at: datetime | None, now: datetime | None = None) -> bytes:
+    """`GET /v1/interviews/{id}/next-action` as JSON, in a worker thread: as of now, the
+    stored result when it still holds (one query), else computed from the facts; as of
+    `at`, always computed."""
     now = now or utcnow()
     if at is None:
         with single_read(engine) as connection:
@@ -138,13 +156,13 @@ def answer(
             raise interview_service.not_found()
         served = stored_answer(stored, now)
         if served is not None:
-            return served
+            return _json(served)
     with unit_of_work(engine, writes=False) as session:
-        return get(session, user=user, interview_id=interview_id, at=at or now)
+        return get(session, user=user, interview_id=interview_id, at=at or now).model_dump_json().encode()
 
 
 async def answer_json(app: FastAPI, *, user: User, interview_id: str, at: datetime | None) -> bytes:
-    """The same, serialized, for the route: the stored result is read on the event loop
+    """The same for the route: the stored result is read on the event loop
     (app.db.LoopReads) and served from there when it holds; anything else (an `at`, a
     result that ran out) is computed in one hop to a worker thread."""
     now = utcnow()
@@ -155,7 +173,7 @@ async def answer_json(app: FastAPI, *, user: User, interview_id: str, at: dateti
             raise interview_service.not_found()
         served = stored_answer(stored, now)
         if served is not None:
-            return served.model_dump_json().encode()
+            return _json(served)
     engine: Engine = app.state.engine
 
     def compute() -> bytes:

@@ -3,16 +3,18 @@ holds, and computes it otherwise; either way the answer is the engine's for that
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from conftest import Api
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 
 from app.auth import service as auth_service
 from app.followups import service as followup_service
+from app.interviews.models import Interview
 from app.users.models import User
 
 
@@ -40,7 +42,7 @@ def both(engine: Engine, user: User, interview_id: str, now: datetime) -> tuple[
     """The answer as of now (stored when it holds), and the one computed with `at=now`."""
     served = followup_service.answer(engine, user=user, interview_id=interview_id, at=None, now=now)
     computed = followup_service.answer(engine, user=user, interview_id=interview_id, at=now)
-    return served.model_dump(mode="json"), computed.model_dump(mode="json")
+    return json.loads(served), json.loads(computed)
 
 
 def test_after_every_kind_of_write_the_stored_answer_is_the_computed_one(
@@ -140,3 +142,26 @@ def test_over_http_the_answer_now_equals_the_answer_at_its_as_of(api: Api) -> No
         now = api.get(f"/v1/interviews/{interview_id}/next-action").json()
         at = api.get(f"/v1/interviews/{interview_id}/next-action", params={"at": now["as_of"]}).json()
         assert now == at
+
+
+@pytest.mark.parametrize("change", ["a field more", "a field less", "a bad time"])
+def test_a_stored_result_of_another_shape_is_computed_instead(
+    api: Api, engine: Engine, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    user = user_of(api, engine)
+    interview = api.interview()
+    table = Interview.__table__
+    with engine.begin() as connection:
+        row = table.c.id == interview["id"]
+        result = dict(connection.execute(select(table.c.next_action_result).where(row)).scalar_one())
+        if change == "a field more":
+            result["legacy"] = 1
+        elif change == "a field less":
+            del result["draft"]
+        else:
+            result["as_of"] = "yesterday"
+        connection.execute(update(table).where(row).values(next_action_result=result))
+    computations = Computations(monkeypatch)
+    served, computed = both(engine, user, interview["id"], datetime.now(UTC))
+    assert computations.count == 2
+    assert served == computed
