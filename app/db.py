@@ -10,20 +10,22 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 import anyio.to_thread
+import psycopg
 from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 from fastapi import Depends, FastAPI, Request
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import DateTime, Dialect, event
 from sqlalchemy.engine import Connection, Engine, Row, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, Session, SQLModel, create_engine
 
@@ -183,10 +185,12 @@ class LoopReads:
     the throughput of a read that takes a fraction of a millisecond (docs/benchmarks.md).
     The reads a home screen polls come here instead:
 
-    - Postgres: SQLAlchemy's asyncio engine on psycopg's async connections, autocommit (one
-      round trip). Its pool belongs to the event loop that runs the application's lifespan
-      (uvicorn's); a request served on another loop (a test client without a lifespan)
-      reads in a worker thread instead.
+    - Postgres: psycopg's async connections from a fixed psycopg_pool, in autocommit (one
+      round trip), the statement compiled once by SQLAlchemy. (SQLAlchemy's asyncio engine
+      did the same at twice the CPU per read, measured in docs/benchmarks.md.) The pool
+      belongs to the event loop that runs the application's lifespan (uvicorn's); a
+      request served on another loop (a test client without a lifespan) reads in a
+      worker thread instead.
     - SQLite: the query runs on the event loop itself: a read by primary key from a file
       in the page cache takes microseconds, and in WAL mode readers do not wait for
       writers. Its connection never waits for a lock (busy timeout 0); in the rare case
@@ -198,8 +202,11 @@ class LoopReads:
         self.settings = settings
         self.fallback = fallback
         self.sqlite: Engine | None = None
-        self.postgres: AsyncEngine | None = None
+        self.postgres: AsyncConnectionPool | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._sql: dict[int, str] = {}
+        self._checking: asyncio.Task[None] | None = None
+        self._returned_at: WeakKeyDictionary[AsyncConnection[Any], float] = WeakKeyDictionary()
         if is_sqlite(settings.database_url):
             self.sqlite = create_db_engine(
                 settings.model_copy(update={"sqlite_busy_timeout_ms": 0, "thread_pool_size": 1, "db_pool_overflow": 0})
@@ -207,29 +214,52 @@ class LoopReads:
 
     async def start(self) -> None:
         """Called by the lifespan, on the loop that serves the requests."""
-        if self.sqlite is None:
-            self.loop = asyncio.get_running_loop()
-            self.postgres = create_async_engine(
-                self.settings.database_url,
-                isolation_level="AUTOCOMMIT",
-                # A fixed pool: a request waits for a connection on the event loop, which
-                # costs less than opening one for a burst and closing it after.
-                pool_size=self.settings.loop_read_connections,
-                max_overflow=0,
-                pool_timeout=self.settings.db_pool_timeout_seconds,
-                connect_args={"connect_timeout": self.settings.db_connect_timeout_seconds},
-            )
-            _ping_idle_connections(self.postgres.sync_engine)
+        if self.sqlite is not None:
+            return
+        self.loop = asyncio.get_running_loop()
+        url = make_url(self.settings.database_url)
+        size = self.settings.loop_read_connections
+        self.postgres = AsyncConnectionPool(
+            url.set(drivername="postgresql").render_as_string(hide_password=False),
+            # A fixed pool: a request waits for a connection on the event loop, which costs
+            # less than opening one for a burst and closing it after.
+            min_size=size,
+            max_size=size,
+            kwargs={"autocommit": True, "connect_timeout": self.settings.db_connect_timeout_seconds},
+            timeout=self.settings.db_pool_timeout_seconds,
+            check=self._check,
+            reset=self._mark_returned,
+            open=False,
+        )
+        # The connections are made in the background: the process starts serving even
+        # when the database is down (the reads answer 503 until it is back).
+        await self.postgres.open(wait=False)
 
     async def stop(self) -> None:
         if self.postgres is not None:
-            await self.postgres.dispose()
+            await self.postgres.close()
             self.postgres = None
         if self.sqlite is not None:
             self.sqlite.dispose()
 
-    async def first(self, app: FastAPI, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
-        """The first row of `statement`, or None."""
+    async def _mark_returned(self, connection: AsyncConnection[Any]) -> None:
+        self._returned_at[connection] = time.monotonic()
+
+    async def _check(self, connection: AsyncConnection[Any]) -> None:
+        """Ping a connection that sat idle for a while before it is handed out (as
+        _ping_idle_connections does for the other pool); one that fails is replaced."""
+        returned_at = self._returned_at.get(connection)
+        if returned_at is not None and time.monotonic() - returned_at >= PING_AFTER_IDLE_SECONDS:
+            await connection.execute("SELECT 1")
+
+    def _compiled(self, statement: Executable) -> str:
+        sql = self._sql.get(id(statement))
+        if sql is None:
+            sql = self._sql[id(statement)] = str(cast(ClauseElement, statement).compile(dialect=self.fallback.dialect))
+        return sql
+
+    async def first(self, app: FastAPI, statement: Executable, params: dict[str, Any]) -> Sequence[Any] | None:
+        """The first row of `statement` (a module-level statement, compiled once), or None."""
         if self.sqlite is not None:
             try:
                 return _first_row(self.sqlite, statement, params)
@@ -237,9 +267,23 @@ class LoopReads:
                 if not database_unavailable(error):
                     raise
         elif self.postgres is not None and asyncio.get_running_loop() is self.loop:
-            async with self.postgres.connect() as connection:
-                return (await connection.execute(statement, params)).first()
+            return await self._first_on_postgres(statement, params)
         return await run_db(app, partial(_first_row, self.fallback, statement, params))
+
+    async def _first_on_postgres(self, statement: Executable, params: dict[str, Any]) -> Sequence[Any] | None:
+        assert self.postgres is not None
+        try:
+            async with self.postgres.connection() as connection:
+                cursor = await connection.execute(self._compiled(statement), params, prepare=True)
+                return await cursor.fetchone()
+        except PoolTimeout as error:
+            raise OperationalError(None, None, error) from error  # app.errors: a 503
+        except psycopg.OperationalError as error:
+            # The server went away: check every pooled connection (the dead ones are
+            # replaced in the background) rather than fail once per connection.
+            if self._checking is None or self._checking.done():
+                self._checking = asyncio.get_running_loop().create_task(self.postgres.check())
+            raise OperationalError(None, None, error) from error
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -263,7 +263,6 @@ def test_a_request_on_another_event_loop_than_the_lifespan_s_reads_in_a_thread(
         pytest.skip("the asyncio pool is Postgres's")
     settings = Settings(database_url=database_url)
     app, reads = _loop_reads_app(settings)
-    anyio.run(reads.start)  # the lifespan's loop: gone once this returns
     fallbacks: list[object] = []
     run_db = db.run_db
 
@@ -272,8 +271,48 @@ def test_a_request_on_another_event_loop_than_the_lifespan_s_reads_in_a_thread(
         return await run_db(app, work)
 
     monkeypatch.setattr(db, "run_db", spying_run_db)
-    row = anyio.run(reads.first, app, text("SELECT 1"), {})
-    assert row is not None and tuple(row) == (1,) and len(fallbacks) == 1
+
+    async def lifespan_loop() -> tuple[Any, Any]:
+        await reads.start()
+        try:
+            return tuple(await reads.first(app, text("SELECT 1"), {}) or ()), len(fallbacks)
+        finally:
+            reads.loop = None  # what another loop sees: not the pool's
+            other = tuple(await reads.first(app, text("SELECT 2"), {}) or ())
+            await reads.stop()
+            fallbacks.append(other)
+
+    on_the_pool, fallbacks_then = anyio.run(lifespan_loop)
+    assert (on_the_pool, fallbacks_then) == ((1,), 0)
+    assert fallbacks[-1] == (2,) and len(fallbacks) == 2
     reads.fallback.dispose()
-    assert reads.postgres is not None
-    reads.postgres.sync_engine.dispose()
+
+
+def test_a_postgres_read_on_the_event_loop_replaces_a_connection_that_died_while_idle(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if is_sqlite(database_url):
+        pytest.skip("Postgres connections only")
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+    settings = Settings(database_url=database_url, loop_read_connections=1)
+    app, reads = _loop_reads_app(settings)
+    pid_query = text("SELECT pg_backend_pid()")
+
+    async def run() -> tuple[int, int]:
+        await reads.start()
+        try:
+            first = await reads.first(app, pid_query, {})
+            assert first is not None
+            admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first[0]})
+            admin.dispose()
+            second = await reads.first(app, pid_query, {})
+            assert second is not None
+            return int(first[0]), int(second[0])
+        finally:
+            await reads.stop()
+
+    killed, now = anyio.run(run)
+    assert now != killed
+    reads.fallback.dispose()
