@@ -28,12 +28,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_RAW = REQUEST_ID_HEADER.lower().encode("latin-1")
 MAX_REQUEST_ID_LENGTH = 128
 # Scope keys the inner layers fill in for the request line and the response headers.
 USER_ID_SCOPE_KEY = "followup.user_id"
@@ -42,6 +42,12 @@ RESPONSE_HEADERS_SCOPE_KEY = "followup.response_headers"
 request_id_var: ContextVar[str | None] = ContextVar("followup_request_id", default=None)
 access_logger = logging.getLogger("followup.access")
 error_logger = logging.getLogger("followup")
+
+# The JSON lines carry no thread or process names: spare every record looking them up
+# (one record per request).
+logging.logThreads = False
+logging.logProcesses = False
+logging.logMultiprocessing = False
 
 # The attributes every LogRecord has; anything else was passed with `extra=` and is logged.
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -195,16 +201,19 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers[REQUEST_ID_HEADER] = request_id
+                # One pass over the headers: ours replaces a request id set inside, the
+                # rate-limit headers do not replace any set inside (a 429's own).
+                raw = [(name, value) for name, value in message.get("headers", ()) if name.lower() != _REQUEST_ID_RAW]
+                raw.append((_REQUEST_ID_RAW, request_id.encode("latin-1")))
                 extra: dict[str, str] | None = scope.get(RESPONSE_HEADERS_SCOPE_KEY)
                 if extra:
-                    present = {name for name, _ in headers.raw}
-                    headers.raw.extend(
+                    present = {name.lower() for name, _ in raw}
+                    raw.extend(
                         (encoded, value.encode("latin-1"))
                         for name, value in extra.items()
                         if (encoded := name.lower().encode("latin-1")) not in present
                     )
+                message["headers"] = raw
             await send(message)
 
         try:
