@@ -206,7 +206,7 @@ class LoopReads:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._sql: dict[int, str] = {}
         self._checking: asyncio.Task[None] | None = None
-        self._returned_at: WeakKeyDictionary[AsyncConnection[Any], float] = WeakKeyDictionary()
+        self._handed_out_at: WeakKeyDictionary[AsyncConnection[Any], float] = WeakKeyDictionary()
         if is_sqlite(settings.database_url):
             self.sqlite = create_db_engine(
                 settings.model_copy(update={"sqlite_busy_timeout_ms": 0, "thread_pool_size": 1, "db_pool_overflow": 0})
@@ -228,7 +228,6 @@ class LoopReads:
             kwargs={"autocommit": True, "connect_timeout": self.settings.db_connect_timeout_seconds},
             timeout=self.settings.db_pool_timeout_seconds,
             check=self._check,
-            reset=self._mark_returned,
             open=False,
         )
         # The connections are made in the background: the process starts serving even
@@ -242,15 +241,16 @@ class LoopReads:
         if self.sqlite is not None:
             self.sqlite.dispose()
 
-    async def _mark_returned(self, connection: AsyncConnection[Any]) -> None:
-        self._returned_at[connection] = time.monotonic()
-
     async def _check(self, connection: AsyncConnection[Any]) -> None:
         """Ping a connection that sat idle for a while before it is handed out (as
-        _ping_idle_connections does for the other pool); one that fails is replaced."""
-        returned_at = self._returned_at.get(connection)
-        if returned_at is not None and time.monotonic() - returned_at >= PING_AFTER_IDLE_SECONDS:
+        _ping_idle_connections does for the other pool); one that fails is replaced. Idle
+        is counted from when it was last handed out: a `reset` callback to note returns
+        would move every return to a background task of the pool."""
+        now = time.monotonic()
+        handed_out_at = self._handed_out_at.get(connection)
+        if handed_out_at is not None and now - handed_out_at >= PING_AFTER_IDLE_SECONDS:
             await connection.execute("SELECT 1")
+        self._handed_out_at[connection] = now
 
     def _compiled(self, statement: Executable) -> str:
         sql = self._sql.get(id(statement))

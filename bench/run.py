@@ -212,6 +212,7 @@ def seed(database_url: str, big_count: int = BIG) -> Seed:
     from app.db import create_db_engine, unit_of_work
     from app.events import service as event_service
     from app.events.schemas import EventCreate
+    from app.followups import service as followup_service
     from app.integrations import service as integration_service
     from app.integrations.schemas import IntegrationCreate
     from app.interviews import service as interview_service
@@ -279,6 +280,13 @@ def seed(database_url: str, big_count: int = BIG) -> Seed:
         with engine.begin() as connection:
             connection.execute(insert(Interview.__table__), interview_rows)
             connection.execute(insert(Contact.__table__), contact_rows)
+    # In service the worker refreshes the stored actions whose time ran out (a thank-you
+    # window that closed); it is off during the runs, so catch up once here, as it would
+    # have. Otherwise every agenda request would compute those items afresh.
+    while True:
+        with unit_of_work(engine, writes=True) as session:
+            if followup_service.refresh_expired(session, batch_size=500) == 0:
+                break
     engine.dispose()
     return Seed(
         key_big=key_big,

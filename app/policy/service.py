@@ -31,7 +31,7 @@ def _etag(user_id: str, row: PolicyOverrides | None, policy: Policy) -> str:
 
 def version_of(overrides: Mapping[str, Any] | None) -> str:
     """The policy_version of the policy these overrides give (None: the defaults)."""
-    return _version_of(json.dumps(overrides or {}, sort_keys=True))
+    return _version_of(json.dumps(overrides, sort_keys=True) if overrides else "{}")
 
 
 @lru_cache(maxsize=1024)
