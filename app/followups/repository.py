@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Select, bindparam
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection, Row
 from sqlmodel import col, select
 
 from app.interviews.models import Interview
+from app.pagination import after
 from app.policy.models import PolicyOverrides
 
 
@@ -53,3 +56,49 @@ def get_stored_action(connection: Connection, *, user_id: str, interview_id: str
     """One read by primary key of the columns the answer needs, the policy's row joined in."""
     params = stored_action_params(user_id=user_id, interview_id=interview_id)
     return stored_action_of(connection.execute(STORED_ACTION, params).first())
+
+
+_AGENDA_COLUMNS = (
+    col(Interview.id),
+    col(Interview.company),
+    col(Interview.role_title),
+    col(Interview.interview_at),
+    col(Interview.status),
+    col(Interview.next_action_at),
+    col(Interview.next_action_expires_at),
+    col(Interview.next_action_result),
+)
+
+
+def _agenda(*, due_by: bool, start_after: bool) -> Select[Any]:
+    """The agenda's page: one range scan of the (user_id, next_action_at) index, the
+    columns the answer shows only (interviews.repository.list_agenda reads whole rows)."""
+    next_action_at = col(Interview.next_action_at)
+    query = core_select(*_AGENDA_COLUMNS).where(
+        col(Interview.user_id) == bindparam("user_id"), next_action_at.is_not(None)
+    )
+    if due_by:
+        query = query.where(next_action_at <= bindparam("due_by"))
+    if start_after:
+        query = query.where(after([next_action_at, col(Interview.id)], [bindparam("after_at"), bindparam("after_id")]))
+    return query.order_by(next_action_at, col(Interview.id)).limit(bindparam("limit"))
+
+
+# Built once for each combination of the query's parameters.
+AGENDA = {(d, a): _agenda(due_by=d, start_after=a) for d in (False, True) for a in (False, True)}
+
+
+def agenda_page(
+    connection: Connection,
+    *,
+    user_id: str,
+    due_by: datetime | None,
+    limit: int,
+    start_after: tuple[datetime, str] | None,
+) -> Sequence[Row[Any]]:
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit + 1}
+    if due_by is not None:
+        params["due_by"] = due_by
+    if start_after is not None:
+        params["after_at"], params["after_id"] = start_after
+    return connection.execute(AGENDA[(due_by is not None, start_after is not None)], params).all()

@@ -62,7 +62,6 @@ async def list_follow_ups(
 
     def work() -> bytes:
         with unit_of_work(engine, writes=False) as session:
-            items, next_cursor = service.agenda(session, user=user, due_by=due_by, limit=limit, cursor=cursor)
-        return Page[AgendaItem](data=list(items), next_cursor=next_cursor).model_dump_json().encode()
+            return service.agenda_json(session, user=user, due_by=due_by, limit=limit, cursor=cursor)
 
     return Response(await run_db(request.app, work), media_type=JSON)

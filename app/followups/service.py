@@ -257,3 +257,40 @@ def agenda(
         action.due = reference >= action.earliest_allowed_at
         items.append(AgendaItem(interview=InterviewSummary.model_validate(interview), next_action=action))
     return items, next_cursor
+
+
+def agenda_json(session: Session, *, user: User, due_by: datetime | None, limit: int, cursor: str | None) -> bytes:
+    """`agenda`, answered as JSON for the route: the page's columns only, and the stored
+    results served as they were stored (with `due` set), as the next action is; an item
+    whose stored result ran out or has another shape is computed, as in `agenda`."""
+    start_after = None
+    if cursor is not None:
+        next_action_at, interview_id = decode_cursor(cursor, (datetime, str))
+        start_after = (next_action_at, interview_id)
+    rows = repository.agenda_page(
+        session.connection(), user_id=user.id, due_by=due_by, limit=limit, start_after=start_after
+    )
+    kept, next_cursor = page(rows, limit, lambda row: (row.next_action_at, row.id))
+    now = utcnow()
+    reference = due_by or now
+    data = []
+    for row in kept:
+        action = None
+        result = row.next_action_result
+        expired = row.next_action_expires_at is not None and row.next_action_expires_at <= now
+        if not expired and result and result.keys() == _ANSWER_FIELDS and result["earliest_allowed_at"] is not None:
+            action = result | {"due": reference >= datetime.fromisoformat(result["earliest_allowed_at"])}
+        if action is None:
+            interview = interview_service.require(session, user=user, interview_id=row.id)
+            fresh = to_public(rules.next_action(facts_for(session, interview), now))
+            fresh.due = fresh.earliest_allowed_at is not None and reference >= fresh.earliest_allowed_at
+            action = fresh.model_dump(mode="json")
+        summary = {
+            "id": row.id,
+            "company": row.company,
+            "role_title": row.role_title,
+            "interview_at": _utc_json(row.interview_at),
+            "status": row.status,
+        }
+        data.append({"interview": summary, "next_action": action})
+    return _json({"data": data, "next_cursor": next_cursor})

@@ -11,10 +11,13 @@ import pytest
 from conftest import Api
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from app.auth import service as auth_service
 from app.followups import service as followup_service
+from app.followups.schemas import AgendaItem
 from app.interviews.models import Interview
+from app.pagination import Page
 from app.users.models import User
 
 
@@ -165,3 +168,46 @@ def test_a_stored_result_of_another_shape_is_computed_instead(
     served, computed = both(engine, user, interview["id"], datetime.now(UTC))
     assert computations.count == 2
     assert served == computed
+
+
+def test_the_agenda_answer_is_the_agenda_of_the_models(
+    api: Api, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route's JSON (columns only, stored results as stored) against `agenda`, which
+    builds and validates the models: the same pages, for every parameter."""
+    user = user_of(api, engine)
+    start = datetime.now(UTC) + timedelta(hours=1)
+    thank_yous = [  # windows that close at different times
+        api.interview(interview_at=(start + timedelta(hours=hours)).isoformat(), timezone="UTC")["id"]
+        for hours in (0, 5, 30)
+    ]
+    for day in (2, 3, 4):
+        api.interview(interview_at=f"2026-03-0{day}T10:00:00-05:00")
+    ended = api.interview()["id"]
+    api.event(ended, type="rejected", occurred_at="2026-03-20T10:00:00-04:00")  # not on the agenda
+    later = start + timedelta(hours=26)  # the first window has closed, not the others
+    monkeypatch.setattr(followup_service, "utcnow", lambda: later)
+
+    def both(**params: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        with Session(engine) as session:
+            items, cursor = followup_service.agenda(session, user=user, **params)
+            expected = Page[AgendaItem](data=list(items), next_cursor=cursor).model_dump(mode="json")
+            got = json.loads(followup_service.agenda_json(session, user=user, **params))
+        return got, expected
+
+    everything, expected = both(due_by=None, limit=20, cursor=None)
+    assert everything == expected
+    assert len(everything["data"]) == 6
+    actions = {item["interview"]["id"]: item["next_action"]["action"] for item in everything["data"]}
+    # The first window has closed: computed afresh. The others are served as stored.
+    assert [actions[i] for i in thank_yous] == ["send_status_check", "send_thank_you", "send_thank_you"]
+    first, expected = both(due_by=None, limit=4, cursor=None)
+    assert first == expected and first["next_cursor"]
+    rest, expected = both(due_by=None, limit=4, cursor=first["next_cursor"])
+    assert rest == expected
+    assert [i["interview"]["id"] for i in first["data"] + rest["data"]] == [
+        i["interview"]["id"] for i in everything["data"]
+    ]
+    due, expected = both(due_by=later, limit=20, cursor=None)
+    assert due == expected
+    assert 0 < len(due["data"]) < 6
