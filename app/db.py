@@ -172,9 +172,9 @@ def single_read(engine: Engine) -> Iterator[Connection]:
         yield connection
 
 
-def _first_row(engine: Engine, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+def _all_rows(engine: Engine, statement: Executable, params: dict[str, Any]) -> list[Row[Any]]:
     with single_read(engine) as connection:
-        return connection.execute(statement, params).first()
+        return list(connection.execute(statement, params).all())
 
 
 class LoopReads:
@@ -260,22 +260,29 @@ class LoopReads:
 
     async def first(self, app: FastAPI, statement: Executable, params: dict[str, Any]) -> Sequence[Any] | None:
         """The first row of `statement` (a module-level statement, compiled once), or None."""
+        rows = await self.all(app, statement, params)
+        return rows[0] if rows else None
+
+    async def all(self, app: FastAPI, statement: Executable, params: dict[str, Any]) -> list[Sequence[Any]]:
+        """The rows of `statement` (a module-level statement, compiled once). Columns are
+        read by position: on Postgres they come from psycopg as it loads them (times in
+        the server's time zone, JSON parsed), not through SQLAlchemy's column types."""
         if self.sqlite is not None:
             try:
-                return _first_row(self.sqlite, statement, params)
+                return list(_all_rows(self.sqlite, statement, params))
             except OperationalError as error:
                 if not database_unavailable(error):
                     raise
         elif self.postgres is not None and asyncio.get_running_loop() is self.loop:
-            return await self._first_on_postgres(statement, params)
-        return await run_db(app, partial(_first_row, self.fallback, statement, params))
+            return await self._all_on_postgres(statement, params)
+        return list(await run_db(app, partial(_all_rows, self.fallback, statement, params)))
 
-    async def _first_on_postgres(self, statement: Executable, params: dict[str, Any]) -> Sequence[Any] | None:
+    async def _all_on_postgres(self, statement: Executable, params: dict[str, Any]) -> list[Sequence[Any]]:
         assert self.postgres is not None
         try:
             async with self.postgres.connection() as connection:
                 cursor = await connection.execute(self._compiled(statement), params, prepare=True)
-                return await cursor.fetchone()
+                return list(await cursor.fetchall())
         except PoolTimeout as error:
             raise OperationalError(None, None, error) from error  # app.errors: a 503
         except psycopg.OperationalError as error:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -88,17 +87,17 @@ def _agenda(*, due_by: bool, start_after: bool) -> Select[Any]:
 AGENDA = {(d, a): _agenda(due_by=d, start_after=a) for d in (False, True) for a in (False, True)}
 
 
-def agenda_page(
-    connection: Connection,
-    *,
-    user_id: str,
-    due_by: datetime | None,
-    limit: int,
-    start_after: tuple[datetime, str] | None,
-) -> Sequence[Row[Any]]:
+def agenda_params(
+    *, user_id: str, due_by: datetime | None, limit: int, start_after: tuple[datetime, str] | None
+) -> dict[str, Any]:
     params: dict[str, Any] = {"user_id": user_id, "limit": limit + 1}
     if due_by is not None:
         params["due_by"] = due_by
     if start_after is not None:
         params["after_at"], params["after_id"] = start_after
-    return connection.execute(AGENDA[(due_by is not None, start_after is not None)], params).all()
+    return params
+
+
+def agenda_statement(params: dict[str, Any]) -> Select[Any]:
+    """The statement for these parameters (agenda_params)."""
+    return AGENDA[("due_by" in params, "after_at" in params)]

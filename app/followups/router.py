@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.dependencies import CurrentUser
-from app.db import SessionDep, run_db, unit_of_work
+from app.db import SessionDep
 from app.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
 from app.followups import service
 from app.followups.schemas import AgendaItem, NextActionPublic, OutreachCheckRequest, OutreachCheckResult
@@ -58,10 +58,5 @@ async def list_follow_ups(
     cursor: Cursor = None,
 ) -> Response:
     """The agenda: active interviews with their next action, earliest first."""
-    engine = request.app.state.engine
-
-    def work() -> bytes:
-        with unit_of_work(engine, writes=False) as session:
-            return service.agenda_json(session, user=user, due_by=due_by, limit=limit, cursor=cursor)
-
-    return Response(await run_db(request.app, work), media_type=JSON)
+    body = await service.agenda_answer(request.app, user=user, due_by=due_by, limit=limit, cursor=cursor)
+    return Response(body, media_type=JSON)

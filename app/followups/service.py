@@ -4,7 +4,7 @@ the agenda and refreshed by every write that can change it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -259,38 +259,80 @@ def agenda(
     return items, next_cursor
 
 
-def agenda_json(session: Session, *, user: User, due_by: datetime | None, limit: int, cursor: str | None) -> bytes:
-    """`agenda`, answered as JSON for the route: the page's columns only, and the stored
-    results served as they were stored (with `due` set), as the next action is; an item
-    whose stored result ran out or has another shape is computed, as in `agenda`."""
-    start_after = None
-    if cursor is not None:
-        next_action_at, interview_id = decode_cursor(cursor, (datetime, str))
-        start_after = (next_action_at, interview_id)
-    rows = repository.agenda_page(
-        session.connection(), user_id=user.id, due_by=due_by, limit=limit, start_after=start_after
-    )
-    kept, next_cursor = page(rows, limit, lambda row: (row.next_action_at, row.id))
-    now = utcnow()
+def _start_after(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    next_action_at, interview_id = decode_cursor(cursor, (datetime, str))
+    return (next_action_at, interview_id)
+
+
+def _agenda_page(
+    rows: Sequence[Sequence[Any]],
+    *,
+    limit: int,
+    now: datetime,
+    due_by: datetime | None,
+    fresh: Callable[[str], dict[str, Any]] | None,
+) -> bytes | None:
+    """The agenda's JSON from the page's rows (repository.AGENDA's columns, by position),
+    the stored results served as stored with `due` set. An item whose stored result ran
+    out or has another shape is computed by `fresh`; without one, None."""
+    kept, next_cursor = page(rows, limit, lambda row: (row[5].astimezone(UTC), row[0]))
     reference = due_by or now
     data = []
-    for row in kept:
+    for interview_id, company, role_title, interview_at, status, _at, expires_at, result in kept:
         action = None
-        result = row.next_action_result
-        expired = row.next_action_expires_at is not None and row.next_action_expires_at <= now
+        expired = expires_at is not None and expires_at <= now
         if not expired and result and result.keys() == _ANSWER_FIELDS and result["earliest_allowed_at"] is not None:
             action = result | {"due": reference >= datetime.fromisoformat(result["earliest_allowed_at"])}
         if action is None:
-            interview = interview_service.require(session, user=user, interview_id=row.id)
-            fresh = to_public(rules.next_action(facts_for(session, interview), now))
-            fresh.due = fresh.earliest_allowed_at is not None and reference >= fresh.earliest_allowed_at
-            action = fresh.model_dump(mode="json")
+            if fresh is None:
+                return None
+            action = fresh(interview_id)
         summary = {
-            "id": row.id,
-            "company": row.company,
-            "role_title": row.role_title,
-            "interview_at": _utc_json(row.interview_at),
-            "status": row.status,
+            "id": interview_id,
+            "company": company,
+            "role_title": role_title,
+            "interview_at": _utc_json(interview_at),
+            "status": status,
         }
         data.append({"interview": summary, "next_action": action})
     return _json({"data": data, "next_cursor": next_cursor})
+
+
+def agenda_json(session: Session, *, user: User, due_by: datetime | None, limit: int, cursor: str | None) -> bytes:
+    """`agenda`, answered as JSON: the page's columns only, and the stored results served
+    as they were stored (with `due` set), as the next action is; an item whose stored
+    result ran out or has another shape is computed, as in `agenda`."""
+    now = utcnow()
+    reference = due_by or now
+    params = repository.agenda_params(user_id=user.id, due_by=due_by, limit=limit, start_after=_start_after(cursor))
+    rows = session.connection().execute(repository.agenda_statement(params), params).all()
+
+    def fresh(interview_id: str) -> dict[str, Any]:
+        interview = interview_service.require(session, user=user, interview_id=interview_id)
+        action = to_public(rules.next_action(facts_for(session, interview), now))
+        action.due = action.earliest_allowed_at is not None and reference >= action.earliest_allowed_at
+        return action.model_dump(mode="json")
+
+    answer = _agenda_page(rows, limit=limit, now=now, due_by=due_by, fresh=fresh)
+    assert answer is not None
+    return answer
+
+
+async def agenda_answer(app: FastAPI, *, user: User, due_by: datetime | None, limit: int, cursor: str | None) -> bytes:
+    """The agenda for the route: the page read on the event loop (app.db.LoopReads) and
+    answered from there when every item's stored result holds; else all of it in one hop
+    to a worker thread."""
+    params = repository.agenda_params(user_id=user.id, due_by=due_by, limit=limit, start_after=_start_after(cursor))
+    rows = await app.state.loop_reads.all(app, repository.agenda_statement(params), params)
+    answer = _agenda_page(rows, limit=limit, now=utcnow(), due_by=due_by, fresh=None)
+    if answer is not None:
+        return answer
+    engine: Engine = app.state.engine
+
+    def compute() -> bytes:
+        with unit_of_work(engine, writes=False) as session:
+            return agenda_json(session, user=user, due_by=due_by, limit=limit, cursor=cursor)
+
+    return await run_db(app, compute)

@@ -189,10 +189,16 @@ def test_the_agenda_answer_is_the_agenda_of_the_models(
     monkeypatch.setattr(followup_service, "utcnow", lambda: later)
 
     def both(**params: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The JSON answer in a worker thread's session and over HTTP (read on the event
+        loop), both checked against the models' agenda; the first returned."""
         with Session(engine) as session:
             items, cursor = followup_service.agenda(session, user=user, **params)
             expected = Page[AgendaItem](data=list(items), next_cursor=cursor).model_dump(mode="json")
             got = json.loads(followup_service.agenda_json(session, user=user, **params))
+        query = {key: value.isoformat() if isinstance(value, datetime) else value for key, value in params.items()}
+        over_http = api.get("/v1/follow-ups", params={k: v for k, v in query.items() if v is not None})
+        assert over_http.status_code == 200, over_http.text
+        assert over_http.json() == got
         return got, expected
 
     everything, expected = both(due_by=None, limit=20, cursor=None)
