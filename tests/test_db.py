@@ -40,7 +40,7 @@ def test_upgrade_downgrade_upgrade(database_url: str, engine: Engine) -> None:
 
 def test_rows_from_before_row_versions_start_at_version_1(database_url: str, engine: Engine) -> None:
     config = alembic_config(database_url)
-    command.downgrade(config, "-1")
+    command.downgrade(config, "28cf061112a6")  # the revision before row versions
     assert "version" not in {column["name"] for column in inspect(engine).get_columns("policies")}
     now = datetime.now(UTC)
     users = table("users", column("id"), column("email"), column("created_at", UTCDateTime()))

@@ -24,7 +24,9 @@ class StatusSource(StrEnum):
 class Interview(SQLModel, table=True):
     __tablename__ = "interviews"
     __table_args__ = (
-        Index("ix_interviews_user_id_next_action_at", "user_id", "next_action_at"),
+        # The agenda's order (next_action_at, then id), so that a page is read off the
+        # index with no sort, even when many actions share a time.
+        Index("ix_interviews_user_id_next_action_at_id", "user_id", "next_action_at", "id"),
         Index("ix_interviews_user_id_created_at", "user_id", "created_at"),
         # One interview per application of an ATS integration.
         UniqueConstraint("integration_id", "ats_application_id"),
