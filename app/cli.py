@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
@@ -19,10 +21,17 @@ from app.errors import AppError
 LOCAL_EMAIL = "local@localhost"
 
 
+class SchemaMissing(Exception):
+    """The database was never migrated."""
+
+
 @contextmanager
 def _write_session(settings: Settings) -> Iterator[Session]:
     engine = create_db_engine(settings.model_copy(update={"thread_pool_size": 1}))
     try:
+        # A database that was never migrated has no alembic_version table.
+        if not inspect(engine).has_table("alembic_version"):
+            raise SchemaMissing(make_url(settings.database_url).render_as_string(hide_password=True))
         with Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: True}) as session:
             yield session
     finally:
@@ -157,6 +166,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(settings)
     if args.command == "worker":
         return worker(settings, once=args.once)
-    if args.command == "users":
-        return users_create(args.email, settings) if args.users_command == "create" else local_user(settings)
-    return keys_create(args.email, settings)
+    try:
+        if args.command == "users":
+            return users_create(args.email, settings) if args.users_command == "create" else local_user(settings)
+        return keys_create(args.email, settings)
+    except SchemaMissing as missing:
+        print(
+            f"error: the database {missing} has no tables yet; create them with `alembic upgrade head` "
+            "(with the same DATABASE_URL), then run this again",
+            file=sys.stderr,
+        )
+        return 1

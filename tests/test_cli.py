@@ -70,3 +70,18 @@ def test_serve_runs_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls[0]["app"] == "app.main:app"
     assert (calls[0]["host"], calls[0]["port"]) == ("127.0.0.1", 8000)
     assert calls[0]["timeout_graceful_shutdown"] == 30
+
+
+def test_users_create_on_a_database_never_migrated_says_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    get_settings.cache_clear()
+    try:
+        for argv in (["users", "create", "a@example.com"], ["users", "local"], ["keys", "create", "a@example.com"]):
+            assert cli.main(argv) == 1
+            captured = capsys.readouterr()
+            assert "alembic upgrade head" in captured.err
+            assert "Traceback" not in captured.err + captured.out
+    finally:
+        get_settings.cache_clear()
