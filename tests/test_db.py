@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -181,25 +182,30 @@ def _kill_backend(database_url: str, engine: Engine) -> int:
     return pid
 
 
-def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def pool_of_one(database_url: str) -> Iterator[Engine]:
+    """A Postgres engine with one pooled connection."""
     if is_sqlite(database_url):
         pytest.skip("Postgres connections only: SQLite has no server to lose")
     engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=1, db_pool_overflow=0))
+    yield engine
+    engine.dispose()
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
+    database_url: str, pool_of_one: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = pool_of_one
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every connection counts as idle
     killed = _kill_backend(database_url, engine)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != killed
-    engine.dispose()
 
 
 def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_request_notices_its_loss(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, pool_of_one: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if is_sqlite(database_url):
-        pytest.skip("Postgres connections only: SQLite has no server to lose")
-    engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=1, db_pool_overflow=0))
+    engine = pool_of_one
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)
     _kill_backend(database_url, engine)
     with pytest.raises(OperationalError) as raised, engine.connect() as connection:
@@ -207,7 +213,6 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_request_notices_it
     assert database_unavailable(raised.value)  # a 503 for that request
     with engine.connect() as connection:  # and the pool has reconnected for the next one
         assert connection.exec_driver_sql("SELECT 1").scalar_one() == 1
-    engine.dispose()
 
 
 def _loop_reads_app(settings: Settings) -> tuple[FastAPI, LoopReads]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam
 from sqlalchemy import select as core_select
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Row
 from sqlmodel import col, select
 
 from app.interviews.models import Interview
@@ -49,12 +49,6 @@ def stored_action_of(row: Row[Any] | None) -> StoredAction | None:
         return None
     fields: tuple[Any, ...] = tuple(row)
     return StoredAction(fields[0], fields[1], fields[2], fields[3])
-
-
-def get_stored_action(connection: Connection, *, user_id: str, interview_id: str) -> StoredAction | None:
-    """One read by primary key of the columns the answer needs, the policy's row joined in."""
-    params = stored_action_params(user_id=user_id, interview_id=interview_id)
-    return stored_action_of(connection.execute(STORED_ACTION, params).first())
 
 
 _AGENDA_COLUMNS = (

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app import rules
 from app.contacts import repository as contact_repository
 from app.contacts.models import Contact
-from app.db import run_db, single_read, unit_of_work, utcnow
+from app.db import run_db, unit_of_work, utcnow
 from app.errors import InvalidInput
 from app.events import repository as event_repository
 from app.events.repository import EngineRow
@@ -110,6 +110,11 @@ def _utc_json(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _servable(result: dict[str, Any], expires_at: datetime | None, now: datetime) -> bool:
+    """A stored result of the current shape whose time has not run out."""
+    return bool(result) and result.keys() == _ANSWER_FIELDS and (expires_at is None or now < expires_at)
+
+
 def stored_answer(stored: StoredAction, now: datetime) -> dict[str, Any] | None:
     """The stored result (JSON-ready) as the engine would compute it at `now`, or None
     when it may not be: it ran out (`latest_recommended_at`, the end of a thank-you
@@ -122,9 +127,7 @@ def stored_answer(stored: StoredAction, now: datetime) -> dict[str, Any] | None:
     by the model that validated it (`refresh`), so it is served as it is, with those two
     fields set: no second validation."""
     result = stored.result
-    if not result or result.keys() != _ANSWER_FIELDS:
-        return None
-    if stored.expires_at is not None and now >= stored.expires_at:
+    if not _servable(result, stored.expires_at, now):
         return None
     if stored.policy_version != policy_service.version_of(stored.overrides):
         return None
@@ -144,28 +147,13 @@ def _json(answer: dict[str, Any]) -> bytes:
     return json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def answer(engine: Engine, *, user: User, interview_id: str, at: datetime | None, now: datetime | None = None) -> bytes:
-    """`GET /v1/interviews/{id}/next-action` as JSON, in a worker thread: as of now, the
-    stored result when it still holds (one query), else computed from the facts; as of
-    `at`, always computed."""
+async def answer_json(
+    app: FastAPI, *, user: User, interview_id: str, at: datetime | None, now: datetime | None = None
+) -> bytes:
+    """`GET /v1/interviews/{id}/next-action` as JSON: as of now, the stored result read on
+    the event loop (app.db.LoopReads) and served from there when it holds; anything else
+    (an `at`, a result that ran out) is computed in one hop to a worker thread."""
     now = now or utcnow()
-    if at is None:
-        with single_read(engine) as connection:
-            stored = repository.get_stored_action(connection, user_id=user.id, interview_id=interview_id)
-        if stored is None:
-            raise interview_service.not_found()
-        served = stored_answer(stored, now)
-        if served is not None:
-            return _json(served)
-    with unit_of_work(engine, writes=False) as session:
-        return get(session, user=user, interview_id=interview_id, at=at or now).model_dump_json().encode()
-
-
-async def answer_json(app: FastAPI, *, user: User, interview_id: str, at: datetime | None) -> bytes:
-    """The same for the route: the stored result is read on the event loop
-    (app.db.LoopReads) and served from there when it holds; anything else (an `at`, a
-    result that ran out) is computed in one hop to a worker thread."""
-    now = utcnow()
     if at is None:
         params = repository.stored_action_params(user_id=user.id, interview_id=interview_id)
         stored = repository.stored_action_of(await app.state.loop_reads.first(app, repository.STORED_ACTION, params))
@@ -282,8 +270,7 @@ def _agenda_page(
     data = []
     for interview_id, company, role_title, interview_at, status, _at, expires_at, result in kept:
         action = None
-        expired = expires_at is not None and expires_at <= now
-        if not expired and result and result.keys() == _ANSWER_FIELDS and result["earliest_allowed_at"] is not None:
+        if _servable(result, expires_at, now) and result["earliest_allowed_at"] is not None:
             action = result | {"due": reference >= datetime.fromisoformat(result["earliest_allowed_at"])}
         if action is None:
             if fresh is None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
+import anyio
 import pytest
 from conftest import Api
+from fastapi import FastAPI
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -41,10 +44,12 @@ class Computations:
         monkeypatch.setattr(followup_service, "get", counting)
 
 
-def both(engine: Engine, user: User, interview_id: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+def both(api: Api, user: User, interview_id: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     """The answer as of now (stored when it holds), and the one computed with `at=now`."""
-    served = followup_service.answer(engine, user=user, interview_id=interview_id, at=None, now=now)
-    computed = followup_service.answer(engine, user=user, interview_id=interview_id, at=now)
+    app = cast(FastAPI, api.client.app)  # type: ignore[attr-defined]
+    answer = partial(followup_service.answer_json, app, user=user, interview_id=interview_id)
+    served = anyio.run(partial(answer, at=None, now=now))
+    computed = anyio.run(partial(answer, at=now))
     return json.loads(served), json.loads(computed)
 
 
@@ -76,7 +81,7 @@ def test_after_every_kind_of_write_the_stored_answer_is_the_computed_one(
     for write in writes:
         write()
         before = computations.count
-        served, computed = both(engine, user, interview_id, datetime.now(UTC))
+        served, computed = both(api, user, interview_id, datetime.now(UTC))
         assert computations.count == before + 1  # the one with `at`: the stored result was used
         assert served == computed
         answers.append(served["action"])
@@ -93,12 +98,12 @@ def test_a_thank_you_is_stored_until_its_window_closes_then_computed(
     computations = Computations(monkeypatch)
 
     inside = start + timedelta(hours=2)  # the window: the end of the interview + 24 h
-    served, computed = both(engine, user, interview["id"], inside)
+    served, computed = both(api, user, interview["id"], inside)
     assert (served["action"], served["due"], computations.count) == ("send_thank_you", True, 1)
     assert served == computed
 
     after = start + timedelta(days=3)
-    served, computed = both(engine, user, interview["id"], after)
+    served, computed = both(api, user, interview["id"], after)
     assert computations.count == 3  # it ran out: computed both times
     assert served == computed
     assert served["action"] == "send_status_check"
@@ -114,7 +119,7 @@ def test_a_result_computed_ahead_of_now_is_not_served_early(
     ahead = datetime.now(UTC) + timedelta(minutes=3)
     api.event(interview["id"], type="rejected", occurred_at=ahead.isoformat())
     computations = Computations(monkeypatch)
-    served, computed = both(engine, user, interview["id"], datetime.now(UTC))
+    served, computed = both(api, user, interview["id"], datetime.now(UTC))
     assert computations.count == 2
     assert served == computed
     assert served["action"] != "none"
@@ -131,7 +136,7 @@ def test_a_policy_changed_behind_the_service_is_not_served_from_the_stored_resul
             {"u": user.id, "o": '{"min_days_between_nudges": 3}', "t": datetime(2026, 3, 1)},
         )
     computations = Computations(monkeypatch)
-    served, computed = both(engine, user, interview["id"], datetime.now(UTC))
+    served, computed = both(api, user, interview["id"], datetime.now(UTC))
     assert computations.count == 2
     assert served == computed
 
@@ -165,7 +170,7 @@ def test_a_stored_result_of_another_shape_is_computed_instead(
             result["as_of"] = "yesterday"
         connection.execute(update(table).where(row).values(next_action_result=result))
     computations = Computations(monkeypatch)
-    served, computed = both(engine, user, interview["id"], datetime.now(UTC))
+    served, computed = both(api, user, interview["id"], datetime.now(UTC))
     assert computations.count == 2
     assert served == computed
 
