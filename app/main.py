@@ -9,14 +9,17 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 
 from app.auth.cache import KeyCache
+from app.auth.dependencies import SECURITY_SCHEME, SECURITY_SCHEME_NAME, current_user
 from app.auth.router import router as api_keys_router
 from app.calendar.router import router as calendar_router
 from app.config import Settings, get_settings
@@ -32,6 +35,7 @@ from app.errors import (
     install_error_handlers,
 )
 from app.events.router import router as events_router
+from app.followups.router import get_next_action, list_follow_ups
 from app.followups.router import router as followups_router
 from app.idempotency import middleware as idempotency
 from app.integrations.router import router as integrations_router
@@ -41,6 +45,7 @@ from app.limits import RATE_LIMIT_HEADERS, BodyLimitMiddleware, RateLimiter
 from app.observability import REQUEST_ID_HEADER, HttpMetrics, RequestContextMiddleware
 from app.policy.router import router as policy_router
 from app.query import reject_unknown_query_parameters
+from app.routing import direct_routes
 from app.simulate.router import router as simulate_router
 from app.webhooks_out.router import events as webhook_events
 from app.webhooks_out.router import router as webhooks_router
@@ -116,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # probes and the reads a home screen polls go first. No two operations can match the
     # same request (tests/test_api_contract.py), so the order changes no answer.
     _add_service_routes(app)
+    # A plain GET of these (no query string) skips FastAPI's request handling: app.routing.
+    app.router.routes.extend(direct_routes(followups_router, get_next_action, list_follow_ups))
     for router in (
         followups_router,
         interviews_router,
@@ -254,16 +261,41 @@ def _header_ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/headers/{name}"}
 
 
+def _authenticates(dependant: Dependant) -> bool:
+    return any(sub.call is current_user or _authenticates(sub) for sub in dependant.dependencies)
+
+
+def _document_security(app: FastAPI, schema: dict[str, Any]) -> None:
+    """The API key scheme, and the operations that take it: those that depend on
+    `current_user` (which reads the header itself, see app.auth.dependencies). Placed
+    where FastAPI places a security dependency's, after the operationId."""
+    schema["components"]["securitySchemes"] = {SECURITY_SCHEME_NAME: SECURITY_SCHEME}
+    # Routes as FastAPI documents them: those of included routers with their prefix and
+    # the router's dependencies.
+    for route in iter_route_contexts(app.routes):
+        if not (
+            isinstance(route.original_route, APIRoute) and route.include_in_schema and _authenticates(route.dependant)
+        ):
+            continue
+        path_item = schema["paths"][route.path_format]
+        for method in route.methods or ():
+            operation = path_item[method.lower()]
+            at = list(operation).index("operationId") + 1
+            items = list(operation.items())
+            path_item[method.lower()] = dict(items[:at] + [("security", [{SECURITY_SCHEME_NAME: []}])] + items[at:])
+
+
 def _document_problems(app: FastAPI) -> None:
     """Serve problem responses under `application/problem+json` in the schema, document
-    the 500 problem on every operation, 413 where a body is sent, 429 where an API key is,
-    and the headers every answer carries."""
+    the API key, the 500 problem on every operation, 413 where a body is sent, 429 where
+    an API key is, and the headers every answer carries."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = build()
+        _document_security(app, schema)
         problem_ref = {"$ref": "#/components/schemas/Problem"}
         schema["components"]["headers"] = HEADER_DOCS
         extra: dict[int | str, dict[str, Any]] = TOO_LARGE_RESPONSES | RATE_LIMITED_RESPONSES

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import anyio.to_thread
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from app.auth import service
 from app.auth.cache import KeyCache
@@ -14,20 +14,24 @@ from app.limits import RateLimiter
 from app.observability import RESPONSE_HEADERS_SCOPE_KEY, USER_ID_SCOPE_KEY
 from app.users.models import User
 
-# HTTPBearer gives Swagger UI's Authorize button a field for the API key.
-bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey", description="An API key: `fu_<prefix>_<secret>`.")
+# How the OpenAPI document names the API key (app.main documents it on every operation
+# that depends on current_user): Swagger UI's Authorize button gets a field for it.
+SECURITY_SCHEME_NAME = "ApiKey"
+SECURITY_SCHEME = {"type": "http", "description": "An API key: `fu_<prefix>_<secret>`.", "scheme": "bearer"}
 
 
-async def current_user(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> User:
+async def current_user(request: Request) -> User:
     """The request's API key, verified: from the process's cache (app.auth.cache), else
     from the database in a worker thread. Async, so that a cached key costs no thread
     hop; the lookup holds no session slot (app.db.session_slots) because it never keeps
-    its connection across a hop, so it cannot starve the requests that hold one."""
-    if credentials is None:
+    its connection across a hop, so it cannot starve the requests that hold one.
+
+    It reads the `Authorization` header itself, as FastAPI's HTTPBearer would, rather than
+    depend on HTTPBearer: every dependency FastAPI resolves costs each request as much as
+    the rest of the authentication (docs/benchmarks.md)."""
+    scheme, key = get_authorization_scheme_param(request.headers.get("authorization"))
+    if not key or scheme.lower() != "bearer":
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
-    key = credentials.credentials
     cache: KeyCache = request.app.state.key_cache
     found = cache.get(service.hash_key(key))
     if found is None:
