@@ -31,6 +31,8 @@ RATE_LIMIT_HEADERS = (
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
 )
+# The same names as they go on the wire (ASGI headers are lower-case bytes).
+_RAW_NAMES = {name: name.lower().encode("latin-1") for name in (*RATE_LIMIT_HEADERS, "Retry-After")}
 TOO_LARGE_DETAIL = f"The request body may have at most {MAX_BODY_BYTES} bytes (1 MiB)."
 
 
@@ -98,6 +100,10 @@ class Allowance:
         if not self.allowed:
             headers["Retry-After"] = str(self.retry_after_seconds)
         return headers
+
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """`headers()` as ASGI response headers, for app.observability to add."""
+        return [(_RAW_NAMES[name], value.encode("latin-1")) for name, value in self.headers().items()]
 
 
 class RateLimiter:

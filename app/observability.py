@@ -35,7 +35,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_RAW = REQUEST_ID_HEADER.lower().encode("latin-1")
 MAX_REQUEST_ID_LENGTH = 128
-# Scope keys the inner layers fill in for the request line and the response headers.
+# Scope keys the inner layers fill in: the user for the request line, and response headers
+# (ASGI headers: lower-case bytes) for every answer.
 USER_ID_SCOPE_KEY = "followup.user_id"
 RESPONSE_HEADERS_SCOPE_KEY = "followup.response_headers"
 
@@ -153,10 +154,17 @@ class HttpMetrics:
             buckets=DURATION_BUCKETS,
             registry=self.registry,
         )
+        self._series: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 
     def observe(self, method: str, handler: str, status: int | None, seconds: float) -> None:
-        self.requests.labels(method, handler, f"{(status or 500) // 100}xx").inc()
-        self.duration.labels(method, handler).observe(seconds)
+        # The labelled series, looked up once per label set: `labels()` validates and locks
+        # on every call. The series are kept as long as the registry keeps them.
+        key = (method, handler, f"{(status or 500) // 100}xx")
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (self.requests.labels(*key), self.duration.labels(method, handler))
+        series[0].inc()
+        series[1].observe(seconds)
 
     def endpoint(self, _request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
@@ -205,14 +213,10 @@ class RequestContextMiddleware:
                 # rate-limit headers do not replace any set inside (a 429's own).
                 raw = [(name, value) for name, value in message.get("headers", ()) if name.lower() != _REQUEST_ID_RAW]
                 raw.append((_REQUEST_ID_RAW, request_id.encode("latin-1")))
-                extra: dict[str, str] | None = scope.get(RESPONSE_HEADERS_SCOPE_KEY)
+                extra: list[tuple[bytes, bytes]] | None = scope.get(RESPONSE_HEADERS_SCOPE_KEY)
                 if extra:
                     present = {name.lower() for name, _ in raw}
-                    raw.extend(
-                        (encoded, value.encode("latin-1"))
-                        for name, value in extra.items()
-                        if (encoded := name.lower().encode("latin-1")) not in present
-                    )
+                    raw.extend((name, value) for name, value in extra if name not in present)
                 message["headers"] = raw
             await send(message)
 

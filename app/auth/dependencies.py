@@ -45,7 +45,7 @@ async def current_user(request: Request) -> User:
         # Keyed on the key's hash: each key has its own budget, and a key that does not
         # verify never gets a bucket.
         allowance = limiter.hit(found.key_hash)
-        request.scope[RESPONSE_HEADERS_SCOPE_KEY] = allowance.headers()
+        request.scope[RESPONSE_HEADERS_SCOPE_KEY] = allowance.raw_headers()
         if not allowance.allowed:
             raise TooManyRequests(
                 f"More than {allowance.limit} requests a minute with this API key; retry in "
