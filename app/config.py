@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # A verified API key is remembered in the process this long (app.auth.cache): a key
     # revoked through another process keeps working there for at most this long. 0: off.
     auth_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    # Once started, leave what startup built out of the garbage collector's full scans
+    # (app.main._freeze_startup_objects).
+    gc_freeze: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator("cors_origins", mode="before")

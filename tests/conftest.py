@@ -83,8 +83,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def app(database_url: str) -> Iterator[FastAPI]:
     # Tests run the worker themselves, with their own clock. The rate limit is high enough
     # never to refuse (its own tests build apps with a low one) and every answer has its headers.
+    # Startup does not freeze the garbage collector's view of the test process (each test
+    # client starts the application again).
     settings = Settings(
-        database_url=database_url, thread_pool_size=4, embedded_worker=False, rate_limit_per_minute=1_000_000
+        database_url=database_url,
+        thread_pool_size=4,
+        embedded_worker=False,
+        rate_limit_per_minute=1_000_000,
+        gc_freeze=False,
     )
     application = create_app(settings)
     yield application

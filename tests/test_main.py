@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import gc
 import json
 import re
 from pathlib import Path
 
+import pytest
 from conftest import Api, assert_problem
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -25,6 +27,26 @@ def test_readiness_fails_without_a_database(tmp_path: Path) -> None:
         assert client.get("/healthz").status_code == 200
         problem = assert_problem(client.get("/readyz"), 503)
         assert "sqlite" not in json.dumps(problem).lower()
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_startup_freezes_what_it_built_out_of_the_garbage_collector(tmp_path: Path, freeze: bool) -> None:
+    application = create_app(
+        Settings(database_url=f"sqlite:///{tmp_path}/x.db", thread_pool_size=1, embedded_worker=False, gc_freeze=freeze)
+    )
+    gc.unfreeze()
+    try:
+        with TestClient(application) as client:
+            frozen = gc.get_freeze_count()
+            assert client.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()
+        application.state.engine.dispose()
+    if freeze:
+        # The application itself, its routes and its settings among them.
+        assert frozen > 10_000
+    else:
+        assert frozen == 0
 
 
 def metric(body: str, name: str, **labels: str) -> float:
