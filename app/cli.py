@@ -79,7 +79,7 @@ def local_user(settings: Settings) -> int:
         print(f"The local user {LOCAL_EMAIL} exists; its API key was printed when it was created.")
         print(f"A new key: .venv/bin/followup keys create {LOCAL_EMAIL}")
         return 0
-    print("Paste this key into Swagger UI (http://127.0.0.1:8000/docs, button Authorize),")
+    print(f"Paste this key into Swagger UI ({_docs_url(settings)}, button Authorize),")
     print("or send it as the header `Authorization: Bearer <key>`.")
     return users_create(LOCAL_EMAIL, settings)
 
@@ -89,6 +89,10 @@ def openapi() -> int:
 
     print(json.dumps(create_app().openapi(), indent=2, ensure_ascii=False))
     return 0
+
+
+def _docs_url(settings: Settings) -> str:
+    return f"http://{settings.host}:{settings.port}/docs"
 
 
 def serve(settings: Settings) -> int:

@@ -34,10 +34,14 @@ def test_users_create_prints_a_working_key_on_the_last_line(
     assert "already exists" in capsys.readouterr().err
 
 
-def test_users_local_creates_the_user_once(cli_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_users_local_creates_the_user_once(
+    cli_database: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FOLLOWUP_PORT", "8123")
+    get_settings.cache_clear()
     assert cli.main(["users", "local"]) == 0
     first = capsys.readouterr().out
-    assert "Authorize" in first
+    assert "Swagger UI (http://127.0.0.1:8123/docs, button Authorize)" in first
     assert first.strip().splitlines()[-1].startswith("fu_")
     assert cli.main(["users", "local"]) == 0
     assert "fu_" not in capsys.readouterr().out.replace("followup keys", "")
