@@ -4,11 +4,11 @@ from functools import partial
 from typing import Annotated
 
 import anyio.to_thread
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.security.utils import get_authorization_scheme_param
 
 from app.auth import service
-from app.auth.cache import KeyCache
+from app.auth.cache import KeyCache, Verified
 from app.errors import TooManyRequests, Unauthorized
 from app.limits import RateLimiter
 from app.observability import RESPONSE_HEADERS_SCOPE_KEY, USER_ID_SCOPE_KEY
@@ -20,25 +20,39 @@ SECURITY_SCHEME_NAME = "ApiKey"
 SECURITY_SCHEME = {"type": "http", "description": "An API key: `fu_<prefix>_<secret>`.", "scheme": "bearer"}
 
 
+def bearer_key(authorization: str | None) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header, read as FastAPI's HTTPBearer
+    reads it; None without one."""
+    scheme, key = get_authorization_scheme_param(authorization)
+    return key if key and scheme.lower() == "bearer" else None
+
+
+async def verified(app: FastAPI, key: str) -> Verified | None:
+    """`key`, verified: from the process's cache (app.auth.cache), else from the database
+    in a worker thread. Async, so that a cached key costs no thread hop; the lookup holds
+    no session slot (app.db.session_slots) because it never keeps its connection across a
+    hop, so it cannot starve the requests that hold one."""
+    cache: KeyCache = app.state.key_cache
+    found = cache.get(service.hash_key(key))
+    if found is None:
+        found = await anyio.to_thread.run_sync(partial(service.verify, app.state.engine, key=key))
+        if found is not None:
+            cache.put(found)
+    return found
+
+
 async def current_user(request: Request) -> User:
-    """The request's API key, verified: from the process's cache (app.auth.cache), else
-    from the database in a worker thread. Async, so that a cached key costs no thread
-    hop; the lookup holds no session slot (app.db.session_slots) because it never keeps
-    its connection across a hop, so it cannot starve the requests that hold one.
+    """The request's API key, verified (`verified`), and its rate limit.
 
     It reads the `Authorization` header itself, as FastAPI's HTTPBearer would, rather than
     depend on HTTPBearer: every dependency FastAPI resolves costs each request as much as
     the rest of the authentication (docs/benchmarks.md)."""
-    scheme, key = get_authorization_scheme_param(request.headers.get("authorization"))
-    if not key or scheme.lower() != "bearer":
+    key = bearer_key(request.headers.get("authorization"))
+    if key is None:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
-    cache: KeyCache = request.app.state.key_cache
-    found = cache.get(service.hash_key(key))
+    found = await verified(request.app, key)
     if found is None:
-        found = await anyio.to_thread.run_sync(partial(service.verify, request.app.state.engine, key=key))
-        if found is None:
-            raise Unauthorized("The API key is not valid.")
-        cache.put(found)
+        raise Unauthorized("The API key is not valid.")
     request.scope[USER_ID_SCOPE_KEY] = found.user.id
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:

@@ -64,8 +64,9 @@ _AGENDA_COLUMNS = (
 
 
 def _agenda(*, due_by: bool, start_after: bool) -> Select[Any]:
-    """The agenda's page: one range scan of the (user_id, next_action_at) index, the
-    columns the answer shows only (interviews.repository.list_agenda reads whole rows)."""
+    """The agenda's page: one range scan of the (user_id, next_action_at, id) index, in
+    its order, the columns the answer shows only (interviews.repository.list_agenda reads
+    whole rows)."""
     next_action_at = col(Interview.next_action_at)
     query = core_select(*_AGENDA_COLUMNS).where(
         col(Interview.user_id) == bindparam("user_id"), next_action_at.is_not(None)

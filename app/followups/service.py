@@ -222,12 +222,8 @@ def agenda(
     session: Session, *, user: User, due_by: datetime | None, limit: int, cursor: str | None
 ) -> tuple[Sequence[AgendaItem], str | None]:
     """Interviews with a dated next action, earliest first, from the stored results."""
-    start_after = None
-    if cursor is not None:
-        next_action_at, interview_id = decode_cursor(cursor, (datetime, str))
-        start_after = (next_action_at, interview_id)
     rows = interview_repository.list_agenda(
-        session, user_id=user.id, due_by=due_by, limit=limit, start_after=start_after
+        session, user_id=user.id, due_by=due_by, limit=limit, start_after=_start_after(cursor)
     )
     kept, next_cursor = page(rows, limit, lambda row: (row.next_action_at, row.id))
     now = utcnow()

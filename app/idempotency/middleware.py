@@ -23,7 +23,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.auth import service as auth_service
+from app.auth.dependencies import bearer_key, verified
 from app.db import BEFORE_COMMIT, database_unavailable, run_db, unit_of_work
 from app.errors import ProblemError, problem_response, unavailable_response
 from app.idempotency import service
@@ -91,12 +91,13 @@ class IdempotencyMiddleware:
         if body is None:
             return  # nobody to answer
         try:
-            user_id = await run_db(app, partial(_user_id, app, headers.get("authorization")))
-            if user_id is None:
+            api_key = bearer_key(headers.get("authorization"))
+            found_key = await verified(app, api_key) if api_key is not None else None
+            if found_key is None:
                 # No valid API key: the route answers 401 (or authenticates otherwise).
                 await self.app(scope, replay_body(body, receive), send)
                 return
-            request_scope = service.Scope(user_id=user_id, key=key, method="POST", path=scope["path"])
+            request_scope = service.Scope(user_id=found_key.user.id, key=key, method="POST", path=scope["path"])
             digest = fingerprint(scope.get("query_string", b""), body)
             ttl = timedelta(hours=app.state.settings.idempotency_key_hours)
             found = await run_db(app, partial(_claim, app, request_scope, digest, ttl))
@@ -203,15 +204,6 @@ async def _quietly(app: FastAPI, work: Callable[[], None]) -> None:
         await run_db(app, work)
     except SQLAlchemyError:
         logger.warning("could not record an idempotency key", exc_info=True)
-
-
-def _user_id(app: FastAPI, authorization: str | None) -> str | None:
-    scheme, _, credentials = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials:
-        return None
-    with Session(app.state.engine) as session:
-        found = auth_service.authenticate(session, key=credentials.strip())
-        return found[0].id if found is not None else None
 
 
 def _claim(app: FastAPI, scope: service.Scope, fingerprint: str, ttl: timedelta) -> Claim:
