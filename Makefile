@@ -32,7 +32,7 @@ run: venv
 	$(BIN)/alembic upgrade head
 	$(BIN)/followup users local
 	@echo
-	@$(BIN)/python -c 'from app.config import get_settings as g; s = g(); print(f"Serving on http://{s.host}:{s.port} - open http://{s.host}:{s.port}/docs (Ctrl-C stops)")'
+	@$(BIN)/python -c 'from app.core.config import get_settings as g; s = g(); print(f"Serving on http://{s.host}:{s.port} - open http://{s.host}:{s.port}/docs (Ctrl-C stops)")'
 	$(BIN)/followup serve
 
 bench: venv

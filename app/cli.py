@@ -14,9 +14,9 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.config import Settings, get_settings
-from app.db import WRITE_OPTION, create_db_engine
-from app.errors import AppError
+from app.core.config import Settings, get_settings
+from app.core.database import WRITE_OPTION, create_db_engine
+from app.core.problems import AppError
 
 LOCAL_EMAIL = "local@localhost"
 
@@ -98,7 +98,7 @@ def _docs_url(settings: Settings) -> str:
 def serve(settings: Settings) -> int:
     import uvicorn
 
-    from app.observability import log_config
+    from app.core.observability import log_config
 
     uvicorn.run(
         "app.main:app",
@@ -107,7 +107,7 @@ def serve(settings: Settings) -> int:
         workers=settings.workers,
         log_level=settings.log_level,
         # JSON lines for uvicorn's loggers and ours; the request line comes from the app
-        # (app.observability), with the request id and the user.
+        # (app.core.observability), with the request id and the user.
         log_config=log_config(settings.log_level),
         access_log=False,
         proxy_headers=True,
@@ -120,7 +120,7 @@ def serve(settings: Settings) -> int:
 def worker(settings: Settings, *, once: bool = False) -> int:
     """Refresh stored next actions whose time ran out, emit follow-ups that came due and
     send webhook deliveries, every `worker_interval_seconds` (see app.worker)."""
-    from app.observability import configure_logging
+    from app.core.observability import configure_logging
     from app.worker import PassReport, Worker
 
     configure_logging(settings.log_level)

@@ -3,7 +3,7 @@
 from app.auth.models import ApiKey
 from app.calendar.models import CalendarFeed
 from app.contacts.models import Contact
-from app.db import metadata
+from app.core.columns import metadata
 from app.events.models import Event
 from app.idempotency.models import IdempotencyKey
 from app.integrations.models import Delivery, Integration

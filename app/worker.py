@@ -22,11 +22,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import unit_of_work, utcnow
-from app.followups import service as followup_service
+from app.core.columns import utcnow
+from app.core.config import Settings
+from app.core.session import unit_of_work
 from app.idempotency import service as idempotency_service
+from app.nextaction import refresh
 from app.webhooks_out import delivery, outbox
+from app.webhooks_out.due import emit_due
 from app.webhooks_out.ssrf import guarded_client
 
 logger = logging.getLogger("followup.worker")
@@ -89,12 +91,12 @@ class Worker:
     def run_once(self) -> PassReport:
         """One pass; returns what it did."""
         with self._transaction() as session:
-            refreshed = followup_service.refresh_expired(session, batch_size=BATCH_SIZE)
+            refreshed = refresh.refresh_expired(session, batch_size=BATCH_SIZE)
             idempotency_service.purge_expired(session, now=self.clock())
         due = 0
         while True:
             with self._transaction() as session:
-                found = outbox.emit_due(session, now=self.clock(), limit=BATCH_SIZE)
+                found = emit_due(session, now=self.clock(), limit=BATCH_SIZE)
             due += found
             if found < BATCH_SIZE:
                 break

@@ -207,16 +207,17 @@ def seed(database_url: str, big_count: int = BIG) -> Seed:
     from sqlalchemy import insert, select
 
     from app.auth import service as auth_service
-    from app.config import Settings
     from app.contacts.models import Contact
-    from app.db import create_db_engine, unit_of_work
+    from app.core.config import Settings
+    from app.core.database import create_db_engine
+    from app.core.session import unit_of_work
     from app.events import service as event_service
     from app.events.schemas import EventCreate
-    from app.followups import service as followup_service
     from app.integrations import service as integration_service
     from app.integrations.schemas import IntegrationCreate
     from app.interviews import service as interview_service
     from app.interviews.models import Interview
+    from app.nextaction import refresh
 
     started = time.monotonic()
     engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=2))
@@ -285,7 +286,7 @@ def seed(database_url: str, big_count: int = BIG) -> Seed:
     # have. Otherwise every agenda request would compute those items afresh.
     while True:
         with unit_of_work(engine, writes=True) as session:
-            if followup_service.refresh_expired(session, batch_size=500) == 0:
+            if refresh.refresh_expired(session, batch_size=500) == 0:
                 break
     engine.dispose()
     return Seed(
@@ -305,8 +306,8 @@ def explain_agenda(database_url: str, user_email: str) -> str:
     from sqlalchemy import text
     from sqlmodel import Session, select
 
-    from app.config import Settings
-    from app.db import create_db_engine
+    from app.core.config import Settings
+    from app.core.database import create_db_engine
     from app.interviews import repository
     from app.users.models import User
 
@@ -363,8 +364,9 @@ def verification_share(database_url: str, seed_: Seed, count: int = 400) -> dict
     """Time `integrations.service.receive` (what the webhook route runs in its thread) for
     `count` distinct signed deliveries with verification, and again with verification
     replaced by a function that only returns the key, in this process only."""
-    from app.config import Settings
-    from app.db import create_db_engine, unit_of_work
+    from app.core.config import Settings
+    from app.core.database import create_db_engine
+    from app.core.session import unit_of_work
     from app.integrations import providers, service
 
     engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=2))
@@ -489,8 +491,8 @@ def create_database(backend: str, workdir: Path) -> tuple[str, Callable[[], None
 def durability(database_url: str) -> str:
     from sqlalchemy import text
 
-    from app.config import Settings
-    from app.db import create_db_engine
+    from app.core.config import Settings
+    from app.core.database import create_db_engine
 
     engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=1))
     with engine.connect() as connection:

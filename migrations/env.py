@@ -7,8 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from app.config import Settings, get_settings
-from app.db import create_db_engine, is_sqlite
+from app.core.config import Settings, get_settings
+from app.core.database import create_db_engine, is_sqlite
 from app.models import metadata
 
 config = context.config

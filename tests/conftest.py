@@ -26,8 +26,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.auth import service as auth_service
-from app.config import Settings
-from app.db import WRITE_OPTION
+from app.core.config import Settings
+from app.core.database import WRITE_OPTION
 from app.main import create_app
 from app.models import metadata
 
@@ -94,12 +94,12 @@ def app(database_url: str) -> Iterator[FastAPI]:
     )
     application = create_app(settings)
     yield application
-    application.state.engine.dispose()
+    application.state.database.engine.dispose()
 
 
 @pytest.fixture
 def engine(app: FastAPI) -> Iterator[Engine]:
-    engine: Engine = app.state.engine
+    engine: Engine = app.state.database.engine
     yield engine
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from app import cli
-from app.config import get_settings
+from app.core.config import get_settings
 from app.main import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from app.config import Settings
+from app.core.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

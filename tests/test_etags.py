@@ -11,7 +11,7 @@ from conftest import Api, assert_problem, new_user
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 
 
@@ -136,7 +136,7 @@ def strict(database_url: str, engine: Engine) -> Iterator[Api]:
     application = create_app(Settings(database_url=database_url, thread_pool_size=2, require_if_match=True))
     with TestClient(application, raise_server_exceptions=False) as client:
         yield Api(client, new_user(engine, "strict@example.com"))
-    application.state.engine.dispose()
+    application.state.database.engine.dispose()
 
 
 def test_if_match_can_be_required(strict: Api) -> None:

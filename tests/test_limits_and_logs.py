@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.config import Settings
-from app.limits import MAX_BODY_BYTES, RateLimiter
+from app.core.config import Settings
+from app.core.limits import MAX_BODY_BYTES, RateLimiter
+from app.core.observability import JsonFormatter, log_config, valid_request_id
 from app.main import create_app
-from app.observability import JsonFormatter, log_config, valid_request_id
 from app.webhooks_out.models import WebhookAttempt
 
 
@@ -42,7 +42,7 @@ def make_client(database_url: str, engine: Engine) -> Iterator[Any]:
 
     yield make
     for application in apps:
-        application.state.engine.dispose()
+        application.state.database.engine.dispose()
 
 
 # Request ids and logs
@@ -114,7 +114,7 @@ def test_one_json_line_per_request_with_the_route_template_and_the_user(
 
 def test_the_log_config_sends_uvicorn_and_ours_through_the_json_formatter() -> None:
     config = log_config("warning")
-    assert config["formatters"]["json"]["()"] == "app.observability.JsonFormatter"
+    assert config["formatters"]["json"]["()"] == "app.core.observability.JsonFormatter"
     assert config["root"] == {"handlers": ["default"], "level": "WARNING"}
     for name in ("uvicorn", "uvicorn.error", "followup"):
         assert config["loggers"][name]["propagate"] is True

@@ -10,7 +10,7 @@ from conftest import Api, assert_problem
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def test_startup_freezes_what_it_built_out_of_the_garbage_collector(tmp_path: Pa
             assert client.get("/healthz").status_code == 200
     finally:
         gc.unfreeze()
-        application.state.engine.dispose()
+        application.state.database.engine.dispose()
     if freeze:
         # The application itself, its routes and its settings among them.
         assert frozen > 10_000

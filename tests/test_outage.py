@@ -17,7 +17,7 @@ from live import PrivatePostgres
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 
 INTERVIEW = {
@@ -52,12 +52,12 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 def test_postgres_stopped_then_started_again(private_postgres: PrivatePostgres) -> None:
     command.upgrade(alembic_config(private_postgres.url), "head")
     app = create_app(Settings(database_url=private_postgres.url, thread_pool_size=4, db_connect_timeout_seconds=2))
-    headers = new_user(app.state.engine, "outage@example.com")
+    headers = new_user(app.state.database.engine, "outage@example.com")
     retry = headers | {"Idempotency-Key": "outage-1"}
     with TestClient(app, raise_server_exceptions=False) as client:
         created = client.post("/v1/interviews", json=INTERVIEW, headers=headers)
         assert created.status_code == 201
-        # Read on the event loop from the asyncio pool (app.db.LoopReads), not a worker thread.
+        # The stored next action: one read in the request's session.
         next_action = f"/v1/interviews/{created.json()['id']}/next-action"
         assert client.get(next_action, headers=headers).status_code == 200
 
@@ -78,7 +78,7 @@ def test_postgres_stopped_then_started_again(private_postgres: PrivatePostgres) 
         again = client.post("/v1/interviews", json=INTERVIEW, headers=retry)
         assert (first.status_code, again.status_code, again.headers["Idempotent-Replayed"]) == (201, 201, "true")
         assert len(client.get("/v1/interviews", headers=headers).json()["data"]) == 2
-    app.state.engine.dispose()
+    app.state.database.engine.dispose()
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 def test_sqlite_locked_by_another_writer_is_a_503_then_serves(sqlite_url: str) -> None:
     app = create_app(Settings(database_url=sqlite_url, thread_pool_size=2, sqlite_busy_timeout_ms=200))
-    headers = new_user(app.state.engine, "locked@example.com")
+    headers = new_user(app.state.database.engine, "locked@example.com")
     blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     with TestClient(app, raise_server_exceptions=False) as client:
         blocker.execute("BEGIN EXCLUSIVE")
@@ -99,7 +99,7 @@ def test_sqlite_locked_by_another_writer_is_a_503_then_serves(sqlite_url: str) -
         blocker.execute("ROLLBACK")
         assert client.post("/v1/interviews", json=INTERVIEW, headers=headers).status_code == 201
     blocker.close()
-    app.state.engine.dispose()
+    app.state.database.engine.dispose()
 
 
 def test_a_commit_that_fails_on_a_lost_connection_is_a_503_and_stores_nothing(
@@ -123,4 +123,4 @@ def test_sql_errors_that_are_bugs_stay_500(tmp_path: Path) -> None:
         for extra in ({}, {"Idempotency-Key": "k"}):
             headers = {"Authorization": "Bearer fu_abc_def"} | extra
             assert_problem(client.post("/v1/interviews", json=INTERVIEW, headers=headers), 500)
-    bare.state.engine.dispose()
+    bare.state.database.engine.dispose()

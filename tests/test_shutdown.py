@@ -20,10 +20,10 @@ from live import start_server
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from app.db import WRITE_OPTION
+from app.core.database import WRITE_OPTION
 from app.events.models import Event
-from app.followups import service as followup_service
 from app.interviews.models import Interview
+from app.nextaction import refresh
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ def seed_events(engine: Engine, interview_id: str) -> None:
             )
         interview = session.get(Interview, interview_id)
         assert interview is not None
-        followup_service.refresh(session, interview=interview)
+        refresh.refresh(session, interview=interview)
         session.commit()
 
 

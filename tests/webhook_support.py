@@ -16,7 +16,7 @@ from typing import Any
 from conftest import Api
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from app.db import utcnow
+from app.core.columns import utcnow
 from app.worker import Worker
 
 MakeWorker = Callable[..., Worker]

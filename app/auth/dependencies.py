@@ -9,9 +9,9 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from app.auth import service
 from app.auth.cache import KeyCache, Verified
-from app.errors import TooManyRequests, Unauthorized
-from app.limits import RateLimiter
-from app.observability import RESPONSE_HEADERS_SCOPE_KEY, USER_ID_SCOPE_KEY
+from app.core.limits import RateLimiter
+from app.core.observability import RESPONSE_HEADERS_SCOPE_KEY, USER_ID_SCOPE_KEY
+from app.core.problems import TooManyRequests, Unauthorized
 from app.users.models import User
 
 # How the OpenAPI document names the API key (app.main documents it on every operation
@@ -30,12 +30,12 @@ def bearer_key(authorization: str | None) -> str | None:
 async def verified(app: FastAPI, key: str) -> Verified | None:
     """`key`, verified: from the process's cache (app.auth.cache), else from the database
     in a worker thread. Async, so that a cached key costs no thread hop; the lookup holds
-    no session slot (app.db.session_slots) because it never keeps its connection across a
+    no session slot (app.core.session) because it never keeps its connection across a
     hop, so it cannot starve the requests that hold one."""
     cache: KeyCache = app.state.key_cache
     found = cache.get(service.hash_key(key))
     if found is None:
-        found = await anyio.to_thread.run_sync(partial(service.verify, app.state.engine, key=key))
+        found = await anyio.to_thread.run_sync(partial(service.verify, app.state.database.engine, key=key))
         if found is not None:
             cache.put(found)
     return found

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from app.auth.models import ApiKey
-from app.pagination import after
+from app.core.pagination import after
 from app.users.models import User
 
 

@@ -5,10 +5,10 @@ from fastapi import APIRouter, Request, Response, status
 from app.auth import service
 from app.auth.dependencies import CurrentUser
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
-from app.db import SessionDep
-from app.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
-from app.idempotency.middleware import shown_once
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.etags import shown_once
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.problems import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.core.session import SessionDep
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
 

@@ -14,9 +14,9 @@ from sqlmodel import Session
 from app.auth import repository
 from app.auth.cache import Verified
 from app.auth.models import ApiKey
-from app.db import unit_of_work
-from app.errors import NotFound
-from app.pagination import decode_cursor, page
+from app.core.pagination import decode_cursor, page
+from app.core.problems import NotFound
+from app.core.session import unit_of_work
 from app.users import service as user_service
 from app.users.models import User
 

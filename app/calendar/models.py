@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, utcnow
+from app.core.columns import UTCDateTime, utcnow
 
 
 class CalendarFeed(SQLModel, table=True):

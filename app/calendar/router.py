@@ -5,9 +5,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from app.auth.dependencies import CurrentUser
 from app.calendar import service
 from app.calendar.schemas import CalendarPublic
-from app.config import Settings, SettingsDep
-from app.db import SessionDep, utcnow, writes
-from app.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.core.columns import utcnow
+from app.core.config import Settings, SettingsDep
+from app.core.problems import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.core.session import SessionDep, writes
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=VALIDATION_RESPONSES)
 CALENDAR_MEDIA_TYPE = "text/calendar"

@@ -14,10 +14,10 @@ from sqlmodel import Session
 from app.calendar import repository
 from app.calendar.models import CalendarFeed
 from app.calendar.schemas import CalendarPublic
-from app.errors import NotFound
+from app.core.pagination import MAX_LIMIT
+from app.core.problems import NotFound
 from app.followups import service as followup_service
 from app.followups.schemas import AgendaItem
-from app.pagination import MAX_LIMIT
 from app.rules import Action
 from app.users.models import User
 
@@ -63,11 +63,13 @@ def rotate(session: Session, *, user: User, base_url: str) -> CalendarPublic:
     return CalendarPublic(url=feed_url(base_url, feed.token))
 
 
-def _agenda(session: Session, user: User) -> Iterator[AgendaItem]:
+def _agenda(session: Session, user: User, now: datetime) -> Iterator[AgendaItem]:
     cursor = None
     while True:
-        items, cursor = followup_service.agenda(session, user=user, due_by=None, limit=MAX_LIMIT, cursor=cursor)
-        yield from items
+        items, cursor = followup_service.agenda(
+            session, user=user, due_by=None, limit=MAX_LIMIT, cursor=cursor, now=now
+        )
+        yield from (AgendaItem.model_validate(item) for item in items)
         if cursor is None:
             return
 
@@ -103,7 +105,7 @@ def render(session: Session, *, token: str, now: datetime) -> bytes:
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", "Follow-ups")
     calendar.add("x-published-ttl", "PT1H")
-    for item in _agenda(session, user):
+    for item in _agenda(session, user, now):
         earliest = item.next_action.earliest_allowed_at
         assert earliest is not None  # the agenda holds dated actions only
         # In UTC: a fixed offset has no TZID, and would be written as a floating time.

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, new_id, utcnow, version_field
+from app.core.columns import UTCDateTime, new_id, utcnow, version_field
 
 
 class Contact(SQLModel, table=True):

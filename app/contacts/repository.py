@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlmodel import Session, col, func, select, update
 
 from app.contacts.models import Contact
-from app.pagination import after
+from app.core.pagination import after
 
 
 def get(session: Session, *, interview_id: str, contact_id: str) -> Contact | None:

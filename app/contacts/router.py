@@ -5,8 +5,9 @@ from fastapi import APIRouter, Response, status
 from app.auth.dependencies import CurrentUser
 from app.contacts import service
 from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
-from app.db import SessionDep
-from app.errors import (
+from app.core.etags import CREATED_RESPONSES, READ_RESPONSES, IfMatch, IfNoneMatch, send
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.problems import (
     AUTH_RESPONSES,
     CONFLICT_RESPONSES,
     NOT_FOUND_RESPONSES,
@@ -14,8 +15,7 @@ from app.errors import (
     PRECONDITION_RESPONSES,
     VALIDATION_RESPONSES,
 )
-from app.etags import CREATED_RESPONSES, READ_RESPONSES, IfMatch, IfNoneMatch, send
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.session import SessionDep
 
 router = APIRouter(
     prefix="/v1/interviews/{interview_id}/contacts",

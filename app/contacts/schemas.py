@@ -4,8 +4,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from app.core.schemas import Email, Name, NotNull, UTCTime
 from app.rules import Role
-from app.schemas import Email, Name, NotNull, UTCTime
 
 CONTACT_EXAMPLE: dict[str, Any] = {
     "name": "Ana Lopez",

@@ -8,11 +8,11 @@ from sqlmodel import Session
 from app.contacts import repository
 from app.contacts.models import Contact
 from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
-from app.errors import Conflict, NotFound
-from app.etags import NONE, Preconditions, Tagged, make_etag
-from app.interviews import service as interview_service
+from app.core.etags import NONE, Preconditions, Tagged, make_etag
+from app.core.pagination import decode_cursor, page
+from app.core.problems import Conflict, NotFound
+from app.interviews import access as interview_access
 from app.interviews.models import Interview
-from app.pagination import decode_cursor, page
 from app.users.models import User
 
 # Every interview answer embeds its contacts: their number is bounded.
@@ -39,13 +39,13 @@ def _saved(session: Session, *, interview: Interview, contact: Contact) -> Tagge
     if contact.is_primary:
         # The demoted contact changes too: a new version for each.
         repository.clear_primary(session, interview_id=interview.id, except_id=contact.id)
-    interview_service.touch(session, interview=interview)
+    interview_access.touch(session, interview=interview)
     return _tagged(contact)
 
 
 def create(session: Session, *, user: User, interview_id: str, body: ContactCreate) -> Tagged[ContactPublic]:
     """Add a contact; a new primary contact takes over from the previous one."""
-    interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
+    interview = interview_access.require(session, user=user, interview_id=interview_id, for_update=True)
     if repository.count(session, interview_id=interview.id) >= MAX_CONTACTS:
         raise Conflict(f"An interview has at most {MAX_CONTACTS} contacts; delete one first.")
     return _saved(session, interview=interview, contact=Contact(interview_id=interview.id, **body.model_dump()))
@@ -54,7 +54,7 @@ def create(session: Session, *, user: User, interview_id: str, body: ContactCrea
 def list_page(
     session: Session, *, user: User, interview_id: str, limit: int, cursor: str | None
 ) -> tuple[Sequence[ContactPublic], str | None]:
-    interview = interview_service.require(session, user=user, interview_id=interview_id)
+    interview = interview_access.require(session, user=user, interview_id=interview_id)
     start_after = None
     if cursor is not None:
         created_at, contact_id = decode_cursor(cursor, (datetime, str))
@@ -65,7 +65,7 @@ def list_page(
 
 
 def get(session: Session, *, user: User, interview_id: str, contact_id: str) -> Tagged[ContactPublic]:
-    interview = interview_service.require(session, user=user, interview_id=interview_id)
+    interview = interview_access.require(session, user=user, interview_id=interview_id)
     return _tagged(_require(session, interview=interview, contact_id=contact_id))
 
 
@@ -80,7 +80,7 @@ def update(
 ) -> Tagged[ContactPublic]:
     """Change a contact. Its interview's row lock serialises this with every other writer
     of the interview's contacts, so the If-Match comparison is atomic."""
-    interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
+    interview = interview_access.require(session, user=user, interview_id=interview_id, for_update=True)
     contact = _require(session, interview=interview, contact_id=contact_id)
     preconditions.check(etag_of(contact), what="contact")
     for key, value in body.model_dump(exclude_unset=True).items():
@@ -93,9 +93,9 @@ def delete(
     session: Session, *, user: User, interview_id: str, contact_id: str, preconditions: Preconditions = NONE
 ) -> None:
     """Delete a contact; events that named it keep their place with no contact."""
-    interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
+    interview = interview_access.require(session, user=user, interview_id=interview_id, for_update=True)
     contact = _require(session, interview=interview, contact_id=contact_id)
     preconditions.check(etag_of(contact), what="contact")
     repository.delete(session, contact=contact)
     session.expire_all()
-    interview_service.touch(session, interview=interview)
+    interview_access.touch(session, interview=interview)

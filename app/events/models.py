@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, new_id, utcnow
+from app.core.columns import UTCDateTime, new_id, utcnow
 
 
 class EventSource(StrEnum):

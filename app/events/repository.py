@@ -6,8 +6,8 @@ from datetime import date, datetime
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
+from app.core.pagination import after
 from app.events.models import Event
-from app.pagination import after
 from app.rules import EventType
 
 # id, type, occurred_at, contact_id, decision_expected_by, interview_at, seq

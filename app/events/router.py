@@ -3,11 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.auth.dependencies import CurrentUser
-from app.db import SessionDep
-from app.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.problems import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.core.session import SessionDep
 from app.events import service
 from app.events.schemas import EventCreate, EventPublic
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(
     prefix="/v1/interviews/{interview_id}/events",

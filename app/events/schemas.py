@@ -4,9 +4,9 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import Day, Timestamp, UTCTime
 from app.events.models import EventSource
 from app.rules import EventType
-from app.schemas import Day, Timestamp, UTCTime
 
 
 class EventCreate(BaseModel):

@@ -5,14 +5,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.db import utcnow
-from app.errors import InvalidInput
+from app.core.columns import utcnow
+from app.core.pagination import decode_cursor, page
+from app.core.problems import InvalidInput
 from app.events import repository
 from app.events.models import Event, EventSource
 from app.events.schemas import EventCreate, EventPublic
-from app.interviews import service as interview_service
+from app.interviews import access as interview_access
 from app.interviews.models import Interview, StatusSource
-from app.pagination import decode_cursor, page
 from app.rules import TERMINAL_EVENT_STATUS, EventType
 from app.users.models import User
 
@@ -59,7 +59,7 @@ def _apply_to_interview(session: Session, interview: Interview, event: Event) ->
 def create(session: Session, *, user: User, interview_id: str, body: EventCreate) -> EventPublic:
     """Record an event; a new round moves the interview's current round, a concluding
     event sets its status."""
-    interview = interview_service.require(session, user=user, interview_id=interview_id, for_update=True)
+    interview = interview_access.require(session, user=user, interview_id=interview_id, for_update=True)
     return EventPublic.model_validate(record(session, interview=interview, body=body))
 
 
@@ -73,7 +73,7 @@ def record(
 ) -> Event:
     """Record an event on an interview the caller has locked, and refresh its status and
     next action; the API and the ATS integrations both come through here."""
-    validate(body, contact_ids={c.id for c in interview_service.contacts_of(session, interview=interview)}, loc=loc)
+    validate(body, contact_ids={c.id for c in interview_access.contacts_of(session, interview=interview)}, loc=loc)
     event = repository.add(
         session,
         event=Event(
@@ -84,14 +84,14 @@ def record(
         ),
     )
     _apply_to_interview(session, interview, event)
-    interview_service.touch(session, interview=interview)
+    interview_access.touch(session, interview=interview)
     return event
 
 
 def list_page(
     session: Session, *, user: User, interview_id: str, limit: int, cursor: str | None
 ) -> tuple[Sequence[EventPublic], str | None]:
-    interview = interview_service.require(session, user=user, interview_id=interview_id)
+    interview = interview_access.require(session, user=user, interview_id=interview_id)
     start_after = None
     if cursor is not None:
         occurred_at, seq = decode_cursor(cursor, (datetime, int))

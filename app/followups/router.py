@@ -1,34 +1,32 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from app.auth.dependencies import CurrentUser
-from app.db import SessionDep
-from app.errors import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.core.columns import utcnow
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.problems import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.core.schemas import Timestamp
+from app.core.session import SessionDep
 from app.followups import service
 from app.followups.schemas import AgendaItem, NextActionPublic, OutreachCheckRequest, OutreachCheckResult
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
-from app.schemas import Timestamp
 
 JSON = "application/json"
 
 router = APIRouter(prefix="/v1", tags=["follow-ups"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
 
 
-# The two reads a home screen calls constantly are async routes. The next action reads its
-# stored result on the event loop (app.db.LoopReads) and computes in a worker thread only
-# when it must; the agenda does all its work in one hop to a worker thread. A sync route
-# with the request's session would take three (the route, the commit, and FastAPI
-# validating the returned model again). They answer JSON serialized once by the model that
-# built it; the response_model keeps the answer's schema in the OpenAPI document.
+# The next action and the agenda answer JSON serialized once, from the stored results as
+# they were stored (validated by the model when they were written); the response_model
+# keeps the answer's schema in the OpenAPI document.
 @router.get(
     "/interviews/{interview_id}/next-action",
     operation_id="getNextAction",
     response_model=NextActionPublic,
     responses=NOT_FOUND_RESPONSES,
 )
-async def get_next_action(
-    request: Request,
+def get_next_action(
+    session: SessionDep,
     user: CurrentUser,
     interview_id: str,
     at: Timestamp | None = Query(
@@ -36,9 +34,8 @@ async def get_next_action(
     ),
 ) -> Response:
     """What to do next for this interview, and when."""
-    return Response(
-        await service.answer_json(request.app, user=user, interview_id=interview_id, at=at), media_type=JSON
-    )
+    answer = service.next_action(session, user=user, interview_id=interview_id, at=at, now=utcnow())
+    return Response(service.to_json(answer), media_type=JSON)
 
 
 @router.post("/interviews/{interview_id}/outreach-check", operation_id="checkOutreach", responses=NOT_FOUND_RESPONSES)
@@ -50,13 +47,13 @@ def check_outreach(
 
 
 @router.get("/follow-ups", operation_id="listFollowUps", response_model=Page[AgendaItem])
-async def list_follow_ups(
-    request: Request,
+def list_follow_ups(
+    session: SessionDep,
     user: CurrentUser,
     due_by: Timestamp | None = Query(default=None, description="Only actions allowed by this time."),
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:
     """The agenda: active interviews with their next action, earliest first."""
-    body = await service.agenda_answer(request.app, user=user, due_by=due_by, limit=limit, cursor=cursor)
-    return Response(body, media_type=JSON)
+    items, next_cursor = service.agenda(session, user=user, due_by=due_by, limit=limit, cursor=cursor, now=utcnow())
+    return Response(service.to_json({"data": items, "next_cursor": next_cursor}), media_type=JSON)

@@ -5,8 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import Timestamp, UTCTime
 from app.rules import Action, DecisionBasis, Role, Status
-from app.schemas import Timestamp, UTCTime
 
 
 class ContactRef(BaseModel):

@@ -24,8 +24,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.dependencies import bearer_key, verified
-from app.db import BEFORE_COMMIT, database_unavailable, run_db, unit_of_work
-from app.errors import ProblemError, problem_response, unavailable_response
+from app.core.database import database_unavailable
+from app.core.problems import ProblemError, problem_response, unavailable_response
+from app.core.session import Database, before_commit
 from app.idempotency import service
 from app.idempotency.service import Claim, Outcome
 
@@ -48,13 +49,6 @@ PARAMETER = {
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
 }
-
-
-def shown_once(response: Response) -> None:
-    """Mark an answer that holds a secret shown only once: no cache keeps it, and neither
-    does the idempotency store (a retry with the same key is then a 409, not a second
-    secret)."""
-    response.headers["Cache-Control"] = "no-store"
 
 
 def fingerprint(query_string: bytes, body: bytes) -> str:
@@ -100,7 +94,10 @@ class IdempotencyMiddleware:
             request_scope = service.Scope(user_id=found_key.user.id, key=key, method="POST", path=scope["path"])
             digest = fingerprint(scope.get("query_string", b""), body)
             ttl = timedelta(hours=app.state.settings.idempotency_key_hours)
-            found = await run_db(app, partial(_claim, app, request_scope, digest, ttl))
+            database: Database = app.state.database
+            found = await database.run(
+                partial(service.claim, scope=request_scope, fingerprint=digest, ttl=ttl), writes=True
+            )
         except SQLAlchemyError as error:
             if not database_unavailable(error):
                 raise
@@ -113,10 +110,10 @@ class IdempotencyMiddleware:
         await _answer_without_running(found, scope, receive, send)
 
     async def _run(self, app: FastAPI, scope: Scope, receive: Receive, send: Send, key_id: str, attempt: str) -> None:
-        def before_commit(session: Session) -> None:
-            service.mark_committed(session, key_id=key_id, attempt=attempt)
-
-        scope.setdefault("state", {})[BEFORE_COMMIT] = [before_commit]
+        # The request's unit of work marks the key committed in its own transaction: done
+        # exactly when the work is. Every authenticated POST takes that unit of work
+        # (app.main refuses to build an app where one does not).
+        before_commit(scope, partial(service.mark_committed, key_id=key_id, attempt=attempt))
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -132,7 +129,7 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         except BaseException:
-            await _quietly(app, partial(_release, app, key_id, attempt))
+            await _quietly(app, partial(service.release, key_id=key_id, attempt=attempt))
             raise
         assert start is not None
         body = b"".join(chunks)
@@ -140,7 +137,17 @@ class IdempotencyMiddleware:
         kept = [(name, value) for name, value in response_headers if name in KEPT_HEADERS]
         secret = any(name == "cache-control" and "no-store" in value for name, value in response_headers)
         # Kept before the answer leaves, so that a retry sent on receiving it finds it.
-        await _quietly(app, partial(_finish, app, key_id, attempt, start["status"], kept, None if secret else body))
+        await _quietly(
+            app,
+            partial(
+                service.finish,
+                key_id=key_id,
+                attempt=attempt,
+                status_code=start["status"],
+                headers=kept,
+                body=None if secret else body,
+            ),
+        )
         await send(start)
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
@@ -197,28 +204,14 @@ def replay_body(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _quietly(app: FastAPI, work: Callable[[], None]) -> None:
+async def _quietly(app: FastAPI, work: Callable[[Session], None]) -> None:
     """Bookkeeping after the request ran must not turn its answer into an error: if the
     database went away meanwhile, the key stays in flight and a retry is told so."""
+    database: Database = app.state.database
     try:
-        await run_db(app, work)
+        await database.run(work, writes=True)
     except SQLAlchemyError:
         logger.warning("could not record an idempotency key", exc_info=True)
-
-
-def _claim(app: FastAPI, scope: service.Scope, fingerprint: str, ttl: timedelta) -> Claim:
-    with unit_of_work(app.state.engine, writes=True) as session:
-        return service.claim(session, scope=scope, fingerprint=fingerprint, ttl=ttl)
-
-
-def _finish(app: FastAPI, key_id: str, attempt: str, status: int, headers: list[tuple[str, str]], body: Any) -> None:
-    with unit_of_work(app.state.engine, writes=True) as session:
-        service.finish(session, key_id=key_id, attempt=attempt, status_code=status, headers=headers, body=body)
-
-
-def _release(app: FastAPI, key_id: str, attempt: str) -> None:
-    with unit_of_work(app.state.engine, writes=True) as session:
-        service.release(session, key_id=key_id, attempt=attempt)
 
 
 def document(schema: dict[str, Any]) -> None:

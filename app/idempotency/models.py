@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, new_id, utcnow
+from app.core.columns import UTCDateTime, new_id, utcnow
 
 
 class IdempotencyKey(SQLModel, table=True):

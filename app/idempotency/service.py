@@ -16,8 +16,8 @@ from enum import Enum
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.db import new_id, utcnow
-from app.errors import Conflict
+from app.core.columns import new_id, utcnow
+from app.core.problems import Conflict
 from app.idempotency import repository
 from app.idempotency.models import IdempotencyKey
 

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from app.errors import InvalidInput, ProblemError, describe
+from app.core.problems import InvalidInput, ProblemError, describe
 from app.events.schemas import EventCreate
 from app.rules import EventType
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.core.pagination import after
 from app.integrations.models import Delivery, DeliveryResult, Integration
-from app.pagination import after
 
 
 def get(session: Session, *, integration_id: str, user_id: str | None, for_update: bool = False) -> Integration | None:

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import CurrentUser
-from app.db import SessionDep, run_db, unit_of_work
-from app.errors import (
+from app.core.etags import shown_once
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.problems import (
     AUTH_RESPONSES,
     NOT_FOUND_RESPONSES,
     SIGNATURE_RESPONSES,
@@ -15,7 +16,7 @@ from app.errors import (
     VALIDATION_RESPONSES,
     render,
 )
-from app.idempotency.middleware import shown_once
+from app.core.session import SessionDep
 from app.integrations import service
 from app.integrations.models import DeliveryResult
 from app.integrations.schemas import (
@@ -26,7 +27,6 @@ from app.integrations.schemas import (
     IntegrationWithSecret,
     SecretRotation,
 )
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 RECEIVE_ROUTE = "receive_ats_delivery"
 
@@ -122,7 +122,7 @@ def list_deliveries(
 
 async def raw_body(request: Request) -> bytes:
     """The request body exactly as sent (signatures cover these bytes). The body limit
-    middleware (app.limits) refuses one over 1 MiB, from its Content-Length or as soon as
+    middleware (app.core.limits) refuses one over 1 MiB, from its Content-Length or as soon as
     it grows past the limit."""
     return await request.body()
 
@@ -146,23 +146,14 @@ DELIVERY_DOCS: dict[str, Any] = {
     responses=SIGNATURE_RESPONSES | NOT_FOUND_RESPONSES | TOO_LARGE_RESPONSES | VALIDATION_RESPONSES,
     openapi_extra=DELIVERY_DOCS,
 )
-async def receive_delivery(
-    request: Request, integration_id: str, body: Annotated[bytes, Depends(raw_body)]
+def receive_delivery(
+    request: Request, session: SessionDep, integration_id: str, body: Annotated[bytes, Depends(raw_body)]
 ) -> DeliveryReceipt | JSONResponse:
     """Receive a delivery from an ATS (Greenhouse `Signature`, Lever's body `signature`, or
     Standard Webhooks headers). Every verified delivery is stored and answered 200, pings
     and repeats too; a standard message whose event is invalid is stored as failed and
     answered 422."""
-    # Committed in the thread that did the work, not by a dependency that needs a thread
-    # of its own: when one delivery arrives many times at once, every worker thread may be
-    # waiting for the first copy's key, and that copy must still be able to commit. The
-    # work holds one of the app's session slots, like every request that uses the database.
-
-    def receive() -> service.Outcome:
-        with unit_of_work(request.app.state.engine, writes=True) as session:
-            return service.receive(session, integration_id=integration_id, body=body, headers=request.headers)
-
-    outcome = await run_db(request.app, receive)
+    outcome = service.receive(session, integration_id=integration_id, body=body, headers=request.headers)
     if outcome.rejection is not None:
         # Answered rather than raised, after the commit: the failed delivery is kept.
         return render(outcome.rejection)

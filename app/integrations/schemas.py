@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt
 
+from app.core.schemas import Name, UTCTime
 from app.integrations.models import DeliveryResult
 from app.integrations.providers import Provider
-from app.schemas import Name, UTCTime
 
 SECRET_MAX_LENGTH = 500
 SecretField = Field(

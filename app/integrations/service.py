@@ -16,8 +16,9 @@ from typing import ClassVar
 from pydantic import SecretStr
 from sqlmodel import Session
 
-from app.db import utcnow
-from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from app.core.columns import utcnow
+from app.core.pagination import decode_cursor, page
+from app.core.problems import Conflict, InvalidInput, NotFound, Unauthorized
 from app.events import repository as event_repository
 from app.events import service as event_service
 from app.events.models import EventSource
@@ -34,7 +35,6 @@ from app.integrations.schemas import (
 )
 from app.interviews import repository as interview_repository
 from app.interviews.models import Interview
-from app.pagination import decode_cursor, page
 from app.rules import EventType, Status
 from app.users.models import User
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, new_id, utcnow, version_field
+from app.core.columns import UTCDateTime, new_id, utcnow, version_field
 from app.rules import Status
 
 

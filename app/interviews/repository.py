@@ -5,8 +5,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from app.core.pagination import after
 from app.interviews.models import Interview
-from app.pagination import after
 
 
 def get(session: Session, *, user_id: str, interview_id: str, for_update: bool = False) -> Interview | None:
@@ -49,19 +49,6 @@ def list_all_for_user(session: Session, *, user_id: str) -> Sequence[Interview]:
     locks several, so two of them cannot deadlock)."""
     query = select(Interview).where(Interview.user_id == user_id).order_by(col(Interview.id))
     return session.exec(query.with_for_update().execution_options(populate_existing=True)).all()
-
-
-def list_agenda(
-    session: Session, *, user_id: str, due_by: datetime | None, limit: int, start_after: tuple[datetime, str] | None
-) -> Sequence[Interview]:
-    """Interviews with a dated next action, earliest first: one range scan of the
-    (user_id, next_action_at) index."""
-    query = select(Interview).where(Interview.user_id == user_id, col(Interview.next_action_at).is_not(None))
-    if due_by is not None:
-        query = query.where(col(Interview.next_action_at) <= due_by)
-    if start_after is not None:
-        query = query.where(after([col(Interview.next_action_at), col(Interview.id)], start_after))
-    return session.exec(query.order_by(col(Interview.next_action_at), col(Interview.id)).limit(limit + 1)).all()
 
 
 def list_expired(session: Session, *, now: datetime, limit: int) -> Sequence[Interview]:

@@ -3,8 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import CurrentUser
-from app.db import SessionDep
-from app.errors import (
+from app.core.etags import CREATED_RESPONSES, READ_RESPONSES, IfMatch, IfNoneMatch, send
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.problems import (
     AUTH_RESPONSES,
     CONFLICT_RESPONSES,
     NOT_FOUND_RESPONSES,
@@ -12,10 +13,9 @@ from app.errors import (
     PRECONDITION_RESPONSES,
     VALIDATION_RESPONSES,
 )
-from app.etags import CREATED_RESPONSES, READ_RESPONSES, IfMatch, IfNoneMatch, send
+from app.core.session import SessionDep
 from app.interviews import service
 from app.interviews.schemas import InterviewCreate, InterviewPublic, InterviewUpdate
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.rules import Status
 
 router = APIRouter(prefix="/v1/interviews", tags=["interviews"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.contacts.schemas import CONTACT_EXAMPLE, ContactCreate, ContactPublic
+from app.core.schemas import Day, Name, NotNull, Timestamp, TimeZoneName, UTCTime
 from app.rules import RoleFamily, Status
-from app.schemas import Day, Name, NotNull, Timestamp, TimeZoneName, UTCTime
 
 INTERVIEW_EXAMPLE: dict[str, Any] = {
     "company": "Acme",

@@ -9,33 +9,21 @@ from sqlmodel import Session
 from app.contacts import repository as contact_repository
 from app.contacts.models import Contact
 from app.contacts.schemas import ContactPublic
-from app.db import utcnow
-from app.errors import Conflict, InvalidInput, NotFound
-from app.etags import NONE, Preconditions, Tagged, make_etag
+from app.core.etags import NONE, Preconditions, Tagged, make_etag
+from app.core.pagination import decode_cursor, page
+from app.core.problems import Conflict, InvalidInput
 from app.events import repository as event_repository
-from app.followups import service as followup_service
 from app.integrations import service as integration_service
 from app.interviews import repository
+from app.interviews.access import not_found, require, touch
 from app.interviews.models import Interview, StatusSource
 from app.interviews.schemas import InterviewCreate, InterviewPublic, InterviewUpdate
-from app.pagination import decode_cursor, page
+from app.nextaction import refresh
 from app.rules import Status
 from app.users.models import User
 
 # The fields that link an interview to an application of an ATS integration.
 LINK_FIELDS = frozenset({"integration_id", "ats_application_id"})
-
-
-def require(session: Session, *, user: User, interview_id: str, for_update: bool = False) -> Interview:
-    """The user's interview, or 404: another user's interview looks like a missing one."""
-    interview = repository.get(session, user_id=user.id, interview_id=interview_id, for_update=for_update)
-    if interview is None:
-        raise not_found()
-    return interview
-
-
-def not_found() -> NotFound:
-    return NotFound("No interview with this id.")
 
 
 def etag_of(interview: Interview) -> str:
@@ -66,7 +54,7 @@ def create(session: Session, *, user: User, body: InterviewCreate) -> Tagged[Int
     )
     for contact in body.contacts:
         contact_repository.add(session, contact=Contact(interview_id=interview.id, **contact.model_dump()))
-    followup_service.refresh(session, interview=interview)
+    refresh.refresh(session, interview=interview)
     integration_service.apply_unmatched(session, interview=interview)
     return _tagged(session, interview)
 
@@ -135,14 +123,4 @@ def delete(session: Session, *, user: User, interview_id: str, preconditions: Pr
     repository.delete(session, interview=interview)
 
 
-def touch(session: Session, *, interview: Interview) -> None:
-    """Record a change to the interview or to what hangs off it (its representation
-    shows contacts and `updated_at`): a new version, and a fresh next action. The caller
-    holds the interview's row lock."""
-    interview.updated_at = utcnow()
-    interview.version += 1
-    followup_service.refresh(session, interview=interview)
-
-
-def contacts_of(session: Session, *, interview: Interview) -> Sequence[Contact]:
-    return contact_repository.list_for_interviews(session, interview_ids=[interview.id])
+__all__ = ["create", "delete", "etag_of", "get", "list_page", "not_found", "require", "to_public", "touch", "update"]

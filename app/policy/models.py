@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, utcnow, version_field
+from app.core.columns import UTCDateTime, utcnow, version_field
 
 
 class PolicyOverrides(SQLModel, table=True):

@@ -3,9 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from app.auth.dependencies import CurrentUser
-from app.db import SessionDep
-from app.errors import AUTH_RESPONSES, NOT_MODIFIED_RESPONSES, PRECONDITION_RESPONSES, VALIDATION_RESPONSES
-from app.etags import READ_RESPONSES, IfMatch, IfNoneMatch, send
+from app.core.etags import READ_RESPONSES, IfMatch, IfNoneMatch, send
+from app.core.problems import AUTH_RESPONSES, NOT_MODIFIED_RESPONSES, PRECONDITION_RESPONSES, VALIDATION_RESPONSES
+from app.core.session import SessionDep
 from app.policy import service
 from app.policy.schemas import CataloguePublic, PolicyPublic, PolicyUpdate
 

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session
 
-from app.db import utcnow
-from app.errors import InvalidInput, ProblemError
-from app.etags import NONE, Preconditions, Tagged, make_etag
-from app.followups import service as followup_service
+from app.core.columns import utcnow
+from app.core.etags import NONE, Preconditions, Tagged, make_etag
+from app.core.problems import InvalidInput, ProblemError
+from app.nextaction import refresh
 from app.policy import repository
 from app.policy.models import PolicyOverrides
 from app.policy.schemas import CataloguePublic, PolicyPublic, PolicyUpdate, RuleInfoPublic
@@ -19,29 +17,9 @@ from app.users import repository as user_repository
 from app.users.models import User
 
 
-def _overrides(session: Session, user_id: str) -> dict[str, Any]:
-    row = repository.get(session, user_id=user_id)
-    return dict(row.overrides) if row is not None else {}
-
-
 def _etag(user_id: str, row: PolicyOverrides | None, policy: Policy) -> str:
     # The policy_version covers what the row does not: new rules or defaults.
     return make_etag("policy", user_id, row.version if row is not None else 0, policy_version(policy))
-
-
-def version_of(overrides: Mapping[str, Any] | None) -> str:
-    """The policy_version of the policy these overrides give (None: the defaults)."""
-    return _version_of(json.dumps(overrides, sort_keys=True) if overrides else "{}")
-
-
-@lru_cache(maxsize=1024)
-def _version_of(canonical_overrides: str) -> str:
-    return policy_version(build_policy(json.loads(canonical_overrides)))
-
-
-def get_policy(session: Session, *, user_id: str) -> Policy:
-    """The user's effective policy: the defaults with the user's overrides applied."""
-    return build_policy(_overrides(session, user_id))
 
 
 def _public(policy: Policy, overrides: Mapping[str, Any]) -> PolicyPublic:
@@ -87,7 +65,7 @@ def update(
         row.version += 1
     row.updated_at = utcnow()
     repository.save(session, row=row)
-    followup_service.refresh_all(session, user_id=user.id, policy=policy)
+    refresh.refresh_all(session, user_id=user.id, policy=policy)
     return Tagged(_public(policy, overrides), _etag(user.id, row, policy))
 
 

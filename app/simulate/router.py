@@ -3,8 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.auth.dependencies import CurrentUser
-from app.db import SessionDep
-from app.errors import AUTH_RESPONSES, VALIDATION_RESPONSES
+from app.core.problems import AUTH_RESPONSES, VALIDATION_RESPONSES
+from app.core.session import SessionDep
 from app.followups.schemas import NextActionPublic
 from app.simulate import service
 from app.simulate.schemas import SimulateRequest

@@ -5,11 +5,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.contacts.schemas import ContactCreate
+from app.core.schemas import Timestamp
 from app.events.schemas import EventCreate
 from app.interviews.schemas import InterviewFields
 from app.policy.schemas import PolicyUpdate
 from app.rules import Status
-from app.schemas import Timestamp
 
 
 class SimulatedInterview(InterviewFields):

@@ -3,12 +3,11 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app import rules
-from app.db import utcnow
-from app.errors import InvalidInput, ProblemError
+from app.core.columns import utcnow
+from app.core.problems import InvalidInput, ProblemError
 from app.events import service as event_service
-from app.followups import service as followup_service
 from app.followups.schemas import NextActionPublic
-from app.policy import service as policy_service
+from app.nextaction import refresh
 from app.simulate.schemas import SimulateRequest
 from app.users.models import User
 
@@ -22,7 +21,7 @@ def simulate(session: Session, *, user: User, body: SimulateRequest) -> NextActi
         raise InvalidInput.at(["body", "contacts"], "Contact ids must be unique.")
     for index, event in enumerate(body.events):
         event_service.check(event, contact_ids=contact_ids, loc=("body", "events", index))
-    policy = policy_service.get_policy(session, user_id=user.id)
+    policy = refresh.policy_of(session, user_id=user.id)
     if body.policy:
         defaults = rules.Policy()
         changes = {
@@ -68,4 +67,4 @@ def simulate(session: Session, *, user: User, body: SimulateRequest) -> NextActi
         ),
         policy=policy,
     )
-    return followup_service.to_public(rules.next_action(facts, body.at or utcnow()))
+    return refresh.to_public(rules.next_action(facts, body.at or utcnow()))

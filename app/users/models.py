@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, new_id, utcnow
+from app.core.columns import UTCDateTime, new_id, utcnow
 
 
 class User(SQLModel, table=True):

@@ -4,7 +4,7 @@ import re
 
 from sqlmodel import Session
 
-from app.errors import Conflict, InvalidInput
+from app.core.problems import Conflict, InvalidInput
 from app.users import repository
 from app.users.models import User
 

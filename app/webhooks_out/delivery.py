@@ -13,7 +13,7 @@ import httpx
 from sqlmodel import Session
 from standardwebhooks import Webhook
 
-from app.db import utcnow
+from app.core.columns import utcnow
 from app.webhooks_out import repository
 from app.webhooks_out.models import DeliveryStatus, DisabledReason, WebhookAttempt, WebhookEndpoint
 from app.webhooks_out.ssrf import UnsafeUrl, check_url

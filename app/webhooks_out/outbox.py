@@ -12,11 +12,11 @@ from pydantic import BaseModel
 from sqlalchemy import event
 from sqlmodel import Session
 
-from app.db import utcnow
+from app.core.columns import utcnow
 from app.followups.schemas import InterviewSummary, NextActionPublic
 from app.interviews.models import Interview
 from app.webhooks_out import repository
-from app.webhooks_out.models import FollowUpNotice, WebhookDelivery, WebhookEndpoint
+from app.webhooks_out.models import WebhookDelivery, WebhookEndpoint
 from app.webhooks_out.schemas import (
     ALL_EVENTS,
     InterviewEventData,
@@ -91,14 +91,14 @@ class StoredAction:
         return cls(interview.next_action, interview.next_action_at, interview.next_action_result.get("rule"))
 
 
-def _interview_data(interview: Interview, now: datetime) -> InterviewEventData:
+def interview_data(interview: Interview, now: datetime) -> InterviewEventData:
     action = NextActionPublic.model_validate(interview.next_action_result)
     action.due = action.earliest_allowed_at is not None and now >= action.earliest_allowed_at
     return InterviewEventData(interview=InterviewSummary.model_validate(interview), next_action=action)
 
 
 def after_refresh(session: Session, *, interview: Interview, previous: StoredAction) -> None:
-    """Called by followups.service.refresh once the new action is on the row: a changed
+    """Called by app.nextaction.refresh once the new action is on the row: a changed
     action or date is `next_action.changed` (and `interview.concluded` when the process
     ended), and its follow_up.due is due at the new time."""
     current = StoredAction.of(interview)
@@ -108,7 +108,7 @@ def after_refresh(session: Session, *, interview: Interview, previous: StoredAct
     now = utcnow()
     if current.earliest_allowed_at is not None and current.earliest_allowed_at <= now:
         wake_worker_after_commit(session)
-    data = _interview_data(interview, now)
+    data = interview_data(interview, now)
     before = None
     if previous.rule is not None:
         before = PreviousAction.model_validate(
@@ -118,28 +118,3 @@ def after_refresh(session: Session, *, interview: Interview, previous: StoredAct
     enqueue(session, user_id=interview.user_id, event_type=WebhookEventType.NEXT_ACTION_CHANGED, data=changed, now=now)
     if current.rule == CONCLUDED_RULE and previous.rule != CONCLUDED_RULE:
         enqueue(session, user_id=interview.user_id, event_type=WebhookEventType.INTERVIEW_CONCLUDED, data=data, now=now)
-
-
-def emit_due(session: Session, *, now: datetime, limit: int) -> int:
-    """`follow_up.due` for each interview whose stored action came due: once per
-    interview, action and time (the follow_up_notices key), however often this runs and
-    however many workers run it. Returns how many interviews were looked at."""
-    interviews = repository.claim_due_interviews(session, now=now, limit=limit)
-    for interview in interviews:
-        interview.due_notice_at = None
-        session.add(interview)
-        earliest = interview.next_action_at
-        if earliest is None or repository.notice_exists(
-            session, interview_id=interview.id, action=interview.next_action, earliest_allowed_at=earliest
-        ):
-            continue
-        repository.add(
-            session,
-            row=FollowUpNotice(
-                interview_id=interview.id, action=interview.next_action, earliest_allowed_at=earliest, created_at=now
-            ),
-        )
-        data = _interview_data(interview, now)
-        enqueue(session, user_id=interview.user_id, event_type=WebhookEventType.FOLLOW_UP_DUE, data=data, now=now)
-    session.flush()
-    return len(interviews)

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from app.core.pagination import after
 from app.interviews.models import Interview
-from app.pagination import after
 from app.webhooks_out.models import (
     DeliveryStatus,
     FollowUpNotice,

@@ -5,11 +5,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import CurrentUser
-from app.config import SettingsDep
-from app.db import SessionDep
-from app.errors import AUTH_RESPONSES, CONFLICT_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
-from app.idempotency.middleware import shown_once
-from app.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.config import SettingsDep
+from app.core.etags import shown_once
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
+from app.core.session import SessionDep
 from app.webhooks_out import service
 from app.webhooks_out.models import DeliveryStatus
 from app.webhooks_out.schemas import (

@@ -6,9 +6,9 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
+from app.core.schemas import NotNull, UTCTime
 from app.followups.schemas import InterviewSummary, NextActionPublic
 from app.rules import Action
-from app.schemas import NotNull, UTCTime
 from app.webhooks_out.models import DeliveryStatus, DisabledReason
 
 

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import utcnow
-from app.errors import Conflict, InvalidInput, NotFound
+from app.core.columns import utcnow
+from app.core.config import Settings
+from app.core.pagination import decode_cursor, page
+from app.core.problems import Conflict, InvalidInput, NotFound
 from app.integrations import service as integration_service
-from app.pagination import decode_cursor, page
 from app.users.models import User
 from app.webhooks_out import outbox, repository
 from app.webhooks_out.delivery import disable

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.columns
 
 revision: str = "159ac75caa0a"
 down_revision: str | None = "e0d0bbbf4198"
@@ -27,9 +27,9 @@ def upgrade() -> None:
         sa.Column("company", sa.String(length=200), nullable=False),
         sa.Column("secret", sa.String(length=200), nullable=False),
         sa.Column("previous_secret", sa.String(length=200), nullable=True),
-        sa.Column("previous_secret_expires_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("secret_rotated_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("previous_secret_expires_at", app.core.columns.UTCDateTime(), nullable=True),
+        sa.Column("secret_rotated_at", app.core.columns.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_integrations_user_id_users"), ondelete="CASCADE"
         ),
@@ -53,7 +53,7 @@ def upgrade() -> None:
         sa.Column("interview_id", sa.String(length=36), nullable=True),
         sa.Column("headers", sa.JSON(), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
-        sa.Column("received_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("received_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["event_id"], ["events.id"], name=op.f("fk_integration_deliveries_event_id_events"), ondelete="SET NULL"
         ),

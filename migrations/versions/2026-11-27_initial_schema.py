@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.columns
 
 revision: str = "e0d0bbbf4198"
 down_revision: str | None = None
@@ -23,7 +23,7 @@ def upgrade() -> None:
         "users",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("email", sa.String(length=320), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=True),
         sa.Column("prefix", sa.String(length=32), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -54,20 +54,20 @@ def upgrade() -> None:
         sa.Column("company", sa.String(length=200), nullable=False),
         sa.Column("role_title", sa.String(length=200), nullable=False),
         sa.Column("role_family", sa.String(length=32), nullable=False),
-        sa.Column("first_interview_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("interview_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("first_interview_at", app.core.columns.UTCDateTime(), nullable=False),
+        sa.Column("interview_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.Column("duration_minutes", sa.Integer(), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column("decision_expected_by", sa.Date(), nullable=True),
         sa.Column("applied_on", sa.Date(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("status_source", sa.String(length=16), nullable=False),
-        sa.Column("snoozed_until", app.db.UTCDateTime(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("snoozed_until", app.core.columns.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.columns.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.Column("next_action", sa.String(length=40), nullable=False),
-        sa.Column("next_action_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("next_action_expires_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("next_action_at", app.core.columns.UTCDateTime(), nullable=True),
+        sa.Column("next_action_expires_at", app.core.columns.UTCDateTime(), nullable=True),
         sa.Column("next_action_policy_version", sa.String(length=64), nullable=False),
         sa.Column("next_action_result", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -95,7 +95,7 @@ def upgrade() -> None:
         "policies",
         sa.Column("user_id", sa.String(length=36), nullable=False),
         sa.Column("overrides", sa.JSON(), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -112,7 +112,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=True),
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("is_primary", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["interview_id"],
             ["interviews.id"],
@@ -130,13 +130,13 @@ def upgrade() -> None:
         sa.Column("interview_id", sa.String(length=36), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("type", sa.String(length=32), nullable=False),
-        sa.Column("occurred_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("occurred_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.Column("contact_id", sa.String(length=36), nullable=True),
         sa.Column("channel", sa.String(length=50), nullable=True),
         sa.Column("note", sa.String(length=5000), nullable=True),
         sa.Column("decision_expected_by", sa.Date(), nullable=True),
-        sa.Column("interview_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("interview_at", app.core.columns.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["contact_id"],
             ["contacts.id"],

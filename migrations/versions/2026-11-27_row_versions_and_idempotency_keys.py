@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.columns
 
 revision: str = "a1f637bedf86"
 down_revision: str | None = "28cf061112a6"
@@ -30,13 +30,13 @@ def upgrade() -> None:
         sa.Column("path", sa.String(length=2048), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("attempt", sa.String(length=36), nullable=False),
-        sa.Column("locked_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("committed_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("locked_at", app.core.columns.UTCDateTime(), nullable=False),
+        sa.Column("committed_at", app.core.columns.UTCDateTime(), nullable=True),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("response_headers", sa.JSON(), nullable=True),
         sa.Column("response_body", sa.LargeBinary(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.columns.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.columns
 
 revision: str = "28cf061112a6"
 down_revision: str | None = "159ac75caa0a"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         "calendar_feeds",
         sa.Column("user_id", sa.String(length=36), nullable=False),
         sa.Column("token", sa.String(length=64), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_calendar_feeds_user_id_users"), ondelete="CASCADE"
         ),
@@ -39,13 +39,13 @@ def upgrade() -> None:
         sa.Column("events", sa.JSON(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("disabled_reason", sa.String(length=16), nullable=True),
-        sa.Column("disabled_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("disabled_at", app.core.columns.UTCDateTime(), nullable=True),
         sa.Column("secret", sa.String(length=100), nullable=False),
         sa.Column("previous_secret", sa.String(length=100), nullable=True),
-        sa.Column("previous_secret_expires_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("failing_since", app.db.UTCDateTime(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("previous_secret_expires_at", app.core.columns.UTCDateTime(), nullable=True),
+        sa.Column("failing_since", app.core.columns.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.columns.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_webhook_endpoints_user_id_users"), ondelete="CASCADE"
         ),
@@ -58,8 +58,8 @@ def upgrade() -> None:
         "follow_up_notices",
         sa.Column("interview_id", sa.String(length=36), nullable=False),
         sa.Column("action", sa.String(length=40), nullable=False),
-        sa.Column("earliest_allowed_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("earliest_allowed_at", app.core.columns.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["interview_id"],
             ["interviews.id"],
@@ -77,10 +77,10 @@ def upgrade() -> None:
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempt_count", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("locked_until", app.db.UTCDateTime(), nullable=True),
-        sa.Column("last_attempt_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("next_attempt_at", app.core.columns.UTCDateTime(), nullable=True),
+        sa.Column("locked_until", app.core.columns.UTCDateTime(), nullable=True),
+        sa.Column("last_attempt_at", app.core.columns.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["endpoint_id"],
             ["webhook_endpoints.id"],
@@ -100,13 +100,13 @@ def upgrade() -> None:
         "webhook_attempts",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("delivery_id", sa.String(length=36), nullable=False),
-        sa.Column("attempted_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("attempted_at", app.core.columns.UTCDateTime(), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("error", sa.String(length=500), nullable=True),
         sa.Column("response_body", sa.String(length=1000), nullable=True),
         sa.Column("duration_ms", sa.Integer(), nullable=False),
         sa.Column("manual", sa.Boolean(), nullable=False),
-        sa.Column("next_attempt_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("next_attempt_at", app.core.columns.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["delivery_id"],
             ["webhook_deliveries.id"],
@@ -119,7 +119,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_webhook_attempts_delivery_id"), ["delivery_id"], unique=False)
 
     with op.batch_alter_table("interviews", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("due_notice_at", app.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("due_notice_at", app.core.columns.UTCDateTime(), nullable=True))
         batch_op.create_index(batch_op.f("ix_interviews_due_notice_at"), ["due_notice_at"], unique=False)
     # Stored actions already dated get their follow_up.due when their time comes (no
     # endpoint exists yet, so those already due only record their notice).

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from app.auth import service as auth_service
 from app.auth.cache import KeyCache, Verified
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from app.users.models import User
 
@@ -95,7 +95,7 @@ def second_process(database_url: str) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=database_url, auth_cache_seconds=10))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
-    app.state.engine.dispose()
+    app.state.database.engine.dispose()
 
 
 def test_a_key_revoked_elsewhere_is_refused_once_the_entry_runs_out(
@@ -122,7 +122,7 @@ def test_with_the_cache_off_a_revocation_anywhere_applies_at_once(api: Api, data
         assert elsewhere.get("/v1/interviews", headers=phone).status_code == 200
         assert api.delete(f"/v1/api-keys/{created['id']}").status_code == 204
         assert_problem(elsewhere.get("/v1/interviews", headers=phone), 401)
-    app.state.engine.dispose()
+    app.state.database.engine.dispose()
 
 
 def test_a_cached_key_keeps_its_own_user(api: Api, engine: object) -> None:

@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.db import WRITE_OPTION
-from app.followups import service as followup_service
+from app.core.database import WRITE_OPTION
+from app.followups import router as followups_router
+from app.nextaction import refresh
 
 
 def agenda(api: Api, **params: Any) -> list[dict[str, Any]]:
@@ -207,15 +208,16 @@ def test_expired_thank_you_is_shown_fresh_and_refreshed_by_the_worker(
     assert stored(api, interview["id"])["action"] == "send_thank_you"  # type: ignore[index]
 
     later = start + timedelta(days=3)
-    monkeypatch.setattr(followup_service, "utcnow", lambda: later)
+    monkeypatch.setattr(refresh, "utcnow", lambda: later)
+    monkeypatch.setattr(followups_router, "utcnow", lambda: later)
     # Before the worker runs, the agenda already shows the action that replaced it.
     assert stored(api, interview["id"])["action"] == "send_status_check"  # type: ignore[index]
     with Session(engine, execution_options={WRITE_OPTION: True}) as session:
-        assert followup_service.refresh_expired(session) == 1
+        assert refresh.refresh_expired(session) == 1
         session.commit()
     assert stored(api, interview["id"])["action"] == "send_status_check"  # type: ignore[index]
     with Session(engine, execution_options={WRITE_OPTION: True}) as session:
-        assert followup_service.refresh_expired(session) == 0
+        assert refresh.refresh_expired(session) == 0
 
 
 @pytest.mark.parametrize(

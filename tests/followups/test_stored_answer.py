@@ -3,24 +3,19 @@ holds, and computes it otherwise; either way the answer is the engine's for that
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from functools import partial
-from typing import Any, cast
+from typing import Any
 
-import anyio
 import pytest
 from conftest import Api
-from fastapi import FastAPI
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.auth import service as auth_service
 from app.followups import service as followup_service
-from app.followups.schemas import AgendaItem
 from app.interviews.models import Interview
-from app.pagination import Page
+from app.nextaction import refresh
 from app.users.models import User
 
 
@@ -35,22 +30,21 @@ class Computations:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
-        compute = followup_service.get
+        compute = refresh.compute
 
         def counting(*args: Any, **kwargs: Any) -> Any:
             self.count += 1
             return compute(*args, **kwargs)
 
-        monkeypatch.setattr(followup_service, "get", counting)
+        monkeypatch.setattr(refresh, "compute", counting)
 
 
-def both(api: Api, user: User, interview_id: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+def both(engine: Engine, user: User, interview_id: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     """The answer as of now (stored when it holds), and the one computed with `at=now`."""
-    app = cast(FastAPI, api.client.app)  # type: ignore[attr-defined]
-    answer = partial(followup_service.answer_json, app, user=user, interview_id=interview_id)
-    served = anyio.run(partial(answer, at=None, now=now))
-    computed = anyio.run(partial(answer, at=now))
-    return json.loads(served), json.loads(computed)
+    with Session(engine) as session:
+        served = followup_service.next_action(session, user=user, interview_id=interview_id, at=None, now=now)
+        computed = followup_service.next_action(session, user=user, interview_id=interview_id, at=now, now=now)
+    return served, computed
 
 
 def test_after_every_kind_of_write_the_stored_answer_is_the_computed_one(
@@ -81,7 +75,7 @@ def test_after_every_kind_of_write_the_stored_answer_is_the_computed_one(
     for write in writes:
         write()
         before = computations.count
-        served, computed = both(api, user, interview_id, datetime.now(UTC))
+        served, computed = both(engine, user, interview_id, datetime.now(UTC))
         assert computations.count == before + 1  # the one with `at`: the stored result was used
         assert served == computed
         answers.append(served["action"])
@@ -98,12 +92,12 @@ def test_a_thank_you_is_stored_until_its_window_closes_then_computed(
     computations = Computations(monkeypatch)
 
     inside = start + timedelta(hours=2)  # the window: the end of the interview + 24 h
-    served, computed = both(api, user, interview["id"], inside)
+    served, computed = both(engine, user, interview["id"], inside)
     assert (served["action"], served["due"], computations.count) == ("send_thank_you", True, 1)
     assert served == computed
 
     after = start + timedelta(days=3)
-    served, computed = both(api, user, interview["id"], after)
+    served, computed = both(engine, user, interview["id"], after)
     assert computations.count == 3  # it ran out: computed both times
     assert served == computed
     assert served["action"] == "send_status_check"
@@ -119,7 +113,7 @@ def test_a_result_computed_ahead_of_now_is_not_served_early(
     ahead = datetime.now(UTC) + timedelta(minutes=3)
     api.event(interview["id"], type="rejected", occurred_at=ahead.isoformat())
     computations = Computations(monkeypatch)
-    served, computed = both(api, user, interview["id"], datetime.now(UTC))
+    served, computed = both(engine, user, interview["id"], datetime.now(UTC))
     assert computations.count == 2
     assert served == computed
     assert served["action"] != "none"
@@ -136,7 +130,7 @@ def test_a_policy_changed_behind_the_service_is_not_served_from_the_stored_resul
             {"u": user.id, "o": '{"min_days_between_nudges": 3}', "t": datetime(2026, 3, 1)},
         )
     computations = Computations(monkeypatch)
-    served, computed = both(api, user, interview["id"], datetime.now(UTC))
+    served, computed = both(engine, user, interview["id"], datetime.now(UTC))
     assert computations.count == 2
     assert served == computed
 
@@ -170,16 +164,17 @@ def test_a_stored_result_of_another_shape_is_computed_instead(
             result["as_of"] = "yesterday"
         connection.execute(update(table).where(row).values(next_action_result=result))
     computations = Computations(monkeypatch)
-    served, computed = both(api, user, interview["id"], datetime.now(UTC))
+    served, computed = both(engine, user, interview["id"], datetime.now(UTC))
     assert computations.count == 2
     assert served == computed
 
 
-def test_the_agenda_answer_is_the_agenda_of_the_models(
+def test_every_agenda_item_is_the_engines_answer_for_its_interview(
     api: Api, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The route's JSON (columns only, stored results as stored) against `agenda`, which
-    builds and validates the models: the same pages, for every parameter."""
+    """Each item of every page (stored results served as stored, or computed when they
+    may not be) against the engine's answer for that interview at that moment, for every
+    parameter, and over HTTP."""
     user = user_of(api, engine)
     start = datetime.now(UTC) + timedelta(hours=1)
     thank_yous = [  # windows that close at different times
@@ -191,34 +186,29 @@ def test_the_agenda_answer_is_the_agenda_of_the_models(
     ended = api.interview()["id"]
     api.event(ended, type="rejected", occurred_at="2026-03-20T10:00:00-04:00")  # not on the agenda
     later = start + timedelta(hours=26)  # the first window has closed, not the others
-    monkeypatch.setattr(followup_service, "utcnow", lambda: later)
 
-    def both(**params: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The JSON answer in a worker thread's session and over HTTP (read on the event
-        loop), both checked against the models' agenda; the first returned."""
+    def page(**params: Any) -> dict[str, Any]:
         with Session(engine) as session:
-            items, cursor = followup_service.agenda(session, user=user, **params)
-            expected = Page[AgendaItem](data=list(items), next_cursor=cursor).model_dump(mode="json")
-            got = json.loads(followup_service.agenda_json(session, user=user, **params))
-        query = {key: value.isoformat() if isinstance(value, datetime) else value for key, value in params.items()}
-        over_http = api.get("/v1/follow-ups", params={k: v for k, v in query.items() if v is not None})
-        assert over_http.status_code == 200, over_http.text
-        assert over_http.json() == got
-        return got, expected
+            items, cursor = followup_service.agenda(session, user=user, now=later, **params)
+            reference = params["due_by"] or later
+            for item in items:
+                expected = followup_service.next_action(
+                    session, user=user, interview_id=item["interview"]["id"], at=later, now=later
+                )
+                expected["due"] = reference >= datetime.fromisoformat(expected["earliest_allowed_at"])
+                assert item["next_action"] == expected
+        return {"data": items, "next_cursor": cursor}
 
-    everything, expected = both(due_by=None, limit=20, cursor=None)
-    assert everything == expected
+    everything = page(due_by=None, limit=20, cursor=None)
     assert len(everything["data"]) == 6
     actions = {item["interview"]["id"]: item["next_action"]["action"] for item in everything["data"]}
     # The first window has closed: computed afresh. The others are served as stored.
     assert [actions[i] for i in thank_yous] == ["send_status_check", "send_thank_you", "send_thank_you"]
-    first, expected = both(due_by=None, limit=4, cursor=None)
-    assert first == expected and first["next_cursor"]
-    rest, expected = both(due_by=None, limit=4, cursor=first["next_cursor"])
-    assert rest == expected
+    first = page(due_by=None, limit=4, cursor=None)
+    assert first["next_cursor"]
+    rest = page(due_by=None, limit=4, cursor=first["next_cursor"])
     assert [i["interview"]["id"] for i in first["data"] + rest["data"]] == [
         i["interview"]["id"] for i in everything["data"]
     ]
-    due, expected = both(due_by=later, limit=20, cursor=None)
-    assert due == expected
+    due = page(due_by=later, limit=20, cursor=None)
     assert 0 < len(due["data"]) < 6

@@ -14,8 +14,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 from starlette.types import Message
 
-from app.db import WRITE_OPTION, utcnow
-from app.errors import Conflict
+from app.core.columns import utcnow
+from app.core.database import WRITE_OPTION
+from app.core.problems import Conflict
 from app.idempotency import repository, service
 from app.idempotency.middleware import IdempotencyMiddleware, fingerprint, read_body, replay_body
 from app.idempotency.models import IdempotencyKey

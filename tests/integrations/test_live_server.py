@@ -17,7 +17,7 @@ from conftest import assert_problem, new_user
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from app.limits import MAX_BODY_BYTES
+from app.core.limits import MAX_BODY_BYTES
 from integrations.support import (
     GREENHOUSE_APPLICATION,
     GREENHOUSE_SECRET,

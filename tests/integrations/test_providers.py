@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from app.errors import InvalidInput
+from app.core.problems import InvalidInput
 from app.integrations.providers import Provider, SignatureError, map_delivery, verify
 from app.rules import EventType
 from integrations.support import (

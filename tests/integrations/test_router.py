@@ -14,8 +14,8 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.core.limits import MAX_BODY_BYTES
 from app.integrations.models import Delivery, Integration
-from app.limits import MAX_BODY_BYTES
 from integrations.support import (
     GREENHOUSE_APPLICATION,
     GREENHOUSE_SECRET,

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from webhook_support import Clock, MakeWorker, Receiver
 
-from app.config import Settings
+from app.core.config import Settings
 from app.worker import Worker
 
 

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from webhook_support import Clock, MakeWorker, Receiver, Reply, deliveries, subscribe
 
-from app.config import Settings
-from app.db import WRITE_OPTION, create_db_engine
+from app.core.config import Settings
+from app.core.database import WRITE_OPTION, create_db_engine
 from app.interviews import service as interview_service
 from app.interviews.schemas import InterviewCreate
 from app.main import create_app
@@ -144,7 +144,7 @@ def test_the_api_process_runs_the_worker_with_sqlite(tmp_path: Path, receiver: R
     assert settings.runs_embedded_worker
     app = create_app(settings)
     with TestClient(app) as client:
-        api = Api(client, new_user(app.state.engine, "me@example.com"))
+        api = Api(client, new_user(app.state.database.engine, "me@example.com"))
         endpoint = subscribe(api, receiver)
         interview = api.interview()
         wait_for(lambda: len(receiver.received) == 2, seconds=10)

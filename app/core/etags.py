@@ -15,7 +15,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Request, Response
 
-from app.errors import NotModified, PreconditionFailed, PreconditionRequired
+from app.core.problems import NotModified, PreconditionFailed, PreconditionRequired
 
 T = TypeVar("T")
 
@@ -124,3 +124,10 @@ def send(response: Response, tagged: Tagged[T], if_none_match: str | None = None
         raise NotModified(tagged.etag)
     response.headers["ETag"] = tagged.etag
     return tagged.body
+
+
+def shown_once(response: Response) -> None:
+    """Mark an answer that holds a secret shown only once: no cache keeps it, and neither
+    does the idempotency store (a retry with the same key is then a 409, not a second
+    secret)."""
+    response.headers["Cache-Control"] = "no-store"

@@ -5,7 +5,6 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import anyio.to_thread
 import psycopg
@@ -14,7 +13,6 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from conftest import alembic_config, new_user
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import JSON, column, create_engine, inspect, table, text
 from sqlalchemy.engine import Engine
@@ -22,9 +20,10 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, Program
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
-from app import db
-from app.config import Settings
-from app.db import WRITE_OPTION, LoopReads, UTCDateTime, create_db_engine, database_unavailable, is_sqlite
+from app.core import database as db
+from app.core.columns import UTCDateTime
+from app.core.config import Settings
+from app.core.database import WRITE_OPTION, create_db_engine, database_unavailable, is_sqlite
 from app.main import create_app
 from app.models import metadata
 
@@ -120,7 +119,7 @@ def test_the_lifespan_sizes_the_thread_pool(database_url: str) -> None:
     application = create_app(Settings(database_url=database_url, thread_pool_size=7))
     with TestClient(application) as client:
         tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
-    application.state.engine.dispose()
+    application.state.database.engine.dispose()
     assert tokens == 7
 
 
@@ -131,7 +130,7 @@ def test_more_requests_than_connections_queue_instead_of_starving(database_url: 
     the pool timeout fails them."""
     settings = Settings(database_url=database_url, thread_pool_size=2, db_pool_overflow=0, db_pool_timeout_seconds=3)
     application = create_app(settings)
-    headers = new_user(application.state.engine, "pool@example.com")
+    headers = new_user(application.state.database.engine, "pool@example.com")
     statuses: list[int] = []
     with TestClient(application, raise_server_exceptions=False) as client:
 
@@ -143,7 +142,7 @@ def test_more_requests_than_connections_queue_instead_of_starving(database_url: 
             thread.start()
         for thread in threads:
             thread.join()
-    application.state.engine.dispose()
+    application.state.database.engine.dispose()
     assert statuses == [200] * 40
 
 
@@ -213,111 +212,3 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_request_notices_it
     assert database_unavailable(raised.value)  # a 503 for that request
     with engine.connect() as connection:  # and the pool has reconnected for the next one
         assert connection.exec_driver_sql("SELECT 1").scalar_one() == 1
-
-
-def _loop_reads_app(settings: Settings) -> tuple[FastAPI, LoopReads]:
-    app = FastAPI()
-    app.state.settings = settings
-    engine = create_db_engine(settings)
-    return app, LoopReads(settings, engine)
-
-
-def test_a_sqlite_read_on_the_event_loop_that_finds_the_database_locked_waits_in_a_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "locked.db"
-    settings = Settings(database_url=f"sqlite:///{path}", sqlite_busy_timeout_ms=10_000, thread_pool_size=2)
-    app, reads = _loop_reads_app(settings)
-    with reads.fallback.begin() as connection:  # WAL mode, a table, a row
-        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
-        connection.exec_driver_sql("INSERT INTO t VALUES (7)")
-    reads.fallback.dispose()  # no other connection is open
-    # In WAL mode, a connection in exclusive locking mode that has written keeps every
-    # other connection out, readers included, until it closes.
-    locker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    locker.execute("PRAGMA locking_mode = EXCLUSIVE")
-    locker.execute("INSERT INTO t VALUES (8)")
-    fallbacks: list[object] = []
-    run_db = db.run_db
-
-    async def spying_run_db(app: FastAPI, work: Any) -> Any:
-        fallbacks.append(work)
-        threading.Timer(0.2, locker.close).start()  # the lock goes away while the thread waits
-        return await run_db(app, work)
-
-    monkeypatch.setattr(db, "run_db", spying_run_db)
-    row = anyio.run(reads.first, app, text("SELECT count(*) FROM t"), {})
-    assert row is not None and tuple(row) == (2,)
-    assert len(fallbacks) == 1
-    reads.fallback.dispose()
-    anyio.run(reads.stop)
-
-
-def test_a_sqlite_read_on_the_event_loop_raises_a_bug_as_it_is(tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bug.db'}")
-    app, reads = _loop_reads_app(settings)
-    with pytest.raises(OperationalError, match="no such table"):
-        anyio.run(reads.first, app, text("SELECT * FROM missing"), {})
-    anyio.run(reads.stop)
-
-
-def test_a_request_on_another_event_loop_than_the_lifespan_s_reads_in_a_thread(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if is_sqlite(database_url):
-        pytest.skip("the asyncio pool is Postgres's")
-    settings = Settings(database_url=database_url)
-    app, reads = _loop_reads_app(settings)
-    fallbacks: list[object] = []
-    run_db = db.run_db
-
-    async def spying_run_db(app: FastAPI, work: Any) -> Any:
-        fallbacks.append(work)
-        return await run_db(app, work)
-
-    monkeypatch.setattr(db, "run_db", spying_run_db)
-
-    async def lifespan_loop() -> tuple[Any, Any]:
-        await reads.start()
-        try:
-            return tuple(await reads.first(app, text("SELECT 1"), {}) or ()), len(fallbacks)
-        finally:
-            reads.loop = None  # what another loop sees: not the pool's
-            other = tuple(await reads.first(app, text("SELECT 2"), {}) or ())
-            await reads.stop()
-            fallbacks.append(other)
-
-    on_the_pool, fallbacks_then = anyio.run(lifespan_loop)
-    assert (on_the_pool, fallbacks_then) == ((1,), 0)
-    assert fallbacks[-1] == (2,) and len(fallbacks) == 2
-    reads.fallback.dispose()
-
-
-def test_a_postgres_read_on_the_event_loop_replaces_a_connection_that_died_while_idle(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if is_sqlite(database_url):
-        pytest.skip("Postgres connections only")
-    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
-    settings = Settings(database_url=database_url, loop_read_connections=1)
-    app, reads = _loop_reads_app(settings)
-    pid_query = text("SELECT pg_backend_pid()")
-
-    async def run() -> tuple[int, int]:
-        await reads.start()
-        try:
-            first = await reads.first(app, pid_query, {})
-            assert first is not None
-            admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first[0]})
-            admin.dispose()
-            second = await reads.first(app, pid_query, {})
-            assert second is not None
-            return int(first[0]), int(second[0])
-        finally:
-            await reads.stop()
-
-    killed, now = anyio.run(run)
-    assert now != killed
-    reads.fallback.dispose()

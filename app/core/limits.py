@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import problem_response
+from app.core.problems import problem_response
 
 MAX_BODY_BYTES = 1024 * 1024
 # On every answer to a request with a valid API key (the IETF draft's names, then the older
@@ -102,7 +102,7 @@ class Allowance:
         return headers
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """`headers()` as ASGI response headers, for app.observability to add."""
+        """`headers()` as ASGI response headers, for app.core.observability to add."""
         return [(_RAW_NAMES[name], value.encode("latin-1")) for name, value in self.headers().items()]
 
 

@@ -32,6 +32,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.problems import server_error_problem
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_RAW = REQUEST_ID_HEADER.lower().encode("latin-1")
 MAX_REQUEST_ID_LENGTH = 128
@@ -104,7 +106,7 @@ def log_config(level: str = "info") -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "app.observability.JsonFormatter"}},
+        "formatters": {"json": {"()": "app.core.observability.JsonFormatter"}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": level},
         "loggers": {
@@ -177,8 +179,6 @@ def _route_template(scope: Scope) -> str | None:
 
 
 def _server_error_body(request_id: str) -> bytes:
-    from app.errors import server_error_problem
-
     return json.dumps(server_error_problem(request_id), separators=(",", ":")).encode()
 
 

@@ -20,12 +20,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "FOLLOWUP_DATABASE_URL"),
     )
     # Route functions are sync and run in AnyIO's worker threads. The connection pool has
-    # this many connections, and at most this many requests use the database at once
-    # (app.db.session_slots), so no thread ever waits for a connection.
+    # this many connections, and at most this many requests hold a session at once
+    # (app.core.session), so no thread ever waits for a connection.
     thread_pool_size: int = Field(default=40, ge=1, le=1000)
-    # Postgres: connections of the asyncio pool for the reads awaited on the event loop
-    # (app.db.LoopReads), beside the thread pool's.
-    loop_read_connections: int = Field(default=8, ge=1, le=1000)
     # Connections beyond the pool, for work outside the requests' slots (the worker).
     db_pool_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=30.0, gt=0)
@@ -63,7 +60,7 @@ class Settings(BaseSettings):
     # revoked through another process keeps working there for at most this long. 0: off.
     auth_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     # Once started, leave what startup built out of the garbage collector's full scans
-    # (app.main._freeze_startup_objects).
+    # (app.main).
     gc_freeze: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
-from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import SQLAlchemyError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
-
-from app.db import database_unavailable
-from app.observability import current_request_id
-
-logger = logging.getLogger("followup")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -153,49 +142,9 @@ def render(error: AppError) -> JSONResponse:
     return problem_response(error.status, error.detail, title=error.title, errors=error.errors, headers=headers)
 
 
-def _app_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
-    return render(exc)
-
-
 def describe(errors: Sequence[ProblemError]) -> str:
     """One line naming each invalid field: the `detail` of a validation problem."""
     return "; ".join(f"{'.'.join(str(part) for part in e.loc)}: {e.msg}" for e in errors)
-
-
-def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = [ProblemError(loc=list(error["loc"]), msg=error["msg"]) for error in exc.errors()]
-    return problem_response(422, describe(errors), errors=errors)
-
-
-HTTP_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
-
-
-def _allowed_methods(request: Request) -> str:
-    """Every method the path answers to: a path is served by one route per method, and
-    the route that refused the request knows only its own."""
-    allowed = [
-        method
-        for method in HTTP_METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.router.routes
-        )
-    ]
-    return ", ".join(allowed)
-
-
-def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
-        # FastAPI's answer to a JSON body that is not UTF-8; invalid JSON is a 422 here.
-        error = ProblemError(loc=["body"], msg="The body is not valid JSON: it must be UTF-8.")
-        return problem_response(422, describe([error]), errors=[error])
-    detail = exc.detail if exc.detail != HTTPStatus(exc.status_code).phrase else None
-    headers = dict(exc.headers) if exc.headers else None
-    if exc.status_code == 405:
-        headers = (headers or {}) | {"Allow": _allowed_methods(request)}
-    return problem_response(exc.status_code, detail, headers=headers)
 
 
 SERVER_ERROR_DETAIL = "Something went wrong on our side; the request was not completed."
@@ -207,43 +156,12 @@ def server_error_problem(request_id: str | None) -> dict[str, Any]:
     return problem.model_dump(exclude_none=True)
 
 
-def _not_modified(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, NotModified)
-    return Response(status_code=304, headers={"ETag": exc.etag})
-
-
 def unavailable_response() -> JSONResponse:
     return render(ServiceUnavailable("The database is unavailable; retry shortly."))
 
 
-def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    # Anywhere in a request (authentication, the route, the commit): an unreachable or
-    # overloaded database is a 503 the client may retry; any other SQL error is a bug.
-    if database_unavailable(exc):
-        logger.warning("database unavailable: %s", type(exc).__name__)
-        return unavailable_response()
-    return _unexpected_error(request, exc)
-
-
-def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
-    # The trace goes to the log (with the request id), never to the client: it could carry
-    # SQL or data.
-    request_id = current_request_id()
-    logger.error("unhandled error", exc_info=exc, extra={"request_id": request_id})
-    return JSONResponse(server_error_problem(request_id), status_code=500, media_type=PROBLEM_MEDIA_TYPE)
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(SQLAlchemyError, _database_error)
-    app.add_exception_handler(NotModified, _not_modified)
-    app.add_exception_handler(Exception, _unexpected_error)
-
-
 def _problem(description: str) -> dict[str, Any]:
-    # app.main moves the schema under application/problem+json when it builds the OpenAPI.
+    # app.core.openapi moves the schema under application/problem+json when it builds the OpenAPI.
     return {"description": description, "model": Problem}
 
 

@@ -13,7 +13,7 @@ from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, or_
 
-from app.errors import InvalidInput
+from app.core.problems import InvalidInput
 
 T = TypeVar("T")
 Row = TypeVar("Row")

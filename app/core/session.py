@@ -1,0 +1,147 @@
+"""The unit of work: one SQLAlchemy session per request, committed when the route returns
+and rolled back when it raises. Services and repositories never commit.
+
+Every request's database work goes through `SessionDep`; work outside a request (the
+worker, the command line, the idempotency bookkeeping around a request) opens the same
+kind of session with `unit_of_work`.
+
+Route functions are sync and run in AnyIO's thread pool. A request keeps its connection
+from its first statement to the commit, which runs in a later hop to a worker thread. If
+more requests held a connection than the pool has, a thread could wait for a connection
+that belongs to a request waiting for a thread, and both pools would starve each other
+until the pool timeout. So the connection pool has as many connections as the thread pool
+has threads, and a request takes one of as many slots before its session opens; the
+requests beyond that wait on the event loop, holding neither a thread nor a connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+from weakref import WeakKeyDictionary
+
+import anyio.to_thread
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from app.core.config import Settings
+from app.core.database import WRITE_OPTION, create_db_engine
+
+T = TypeVar("T")
+
+# A GET that may write (one that creates what it reads on first use) sets this scope key
+# with the `writes` dependency, before the session opens.
+WRITES_SCOPE_KEY = "followup.writes"
+# Callables that the request's unit of work runs in its transaction just before it
+# commits (see `before_commit`).
+BEFORE_COMMIT_SCOPE_KEY = "followup.before_commit"
+
+_SLOTS: RunVar[WeakKeyDictionary[Database, CapacityLimiter]] = RunVar("followup_session_slots")
+
+
+class Database:
+    """The engine, and the slots that let no more requests hold a session than the pool
+    has connections. The application keeps one (`app.state.database`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine: Engine = create_db_engine(settings)
+        self.size = settings.thread_pool_size
+
+    def slots(self) -> CapacityLimiter:
+        # AnyIO primitives belong to one event loop; the tests run several, one per client.
+        per_loop = _SLOTS.get(None)
+        if per_loop is None:
+            per_loop = WeakKeyDictionary()
+            _SLOTS.set(per_loop)
+        slots = per_loop.get(self)
+        if slots is None:
+            slots = per_loop[self] = CapacityLimiter(self.size)
+        return slots
+
+    async def run(self, work: Callable[[Session], T], *, writes: bool) -> T:
+        """`work` in a unit of work of its own, from async code outside a route: in a
+        worker thread, within one of the slots."""
+        async with self.slots():
+            return await anyio.to_thread.run_sync(_in_unit_of_work, self.engine, work, writes)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _in_unit_of_work(engine: Engine, work: Callable[[Session], T], writes: bool) -> T:
+    with unit_of_work(engine, writes=writes) as session:
+        return work(session)
+
+
+def _new_session(engine: Engine, *, writes: bool) -> Session:
+    return Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: writes})
+
+
+@contextmanager
+def unit_of_work(engine: Engine, *, writes: bool) -> Iterator[Session]:
+    """A session whose transaction commits when the block ends and rolls back when it
+    raises."""
+    session = _new_session(engine, writes=writes)
+    try:
+        yield session
+    except BaseException:
+        _rollback_and_close(session)
+        raise
+    _commit_and_close(session, ())
+
+
+def before_commit(request_scope: MutableMapping[str, Any], hook: Callable[[Session], None]) -> None:
+    """Run `hook` in the request's transaction just before it commits, so that what it
+    writes is committed if and only if the request's work is (the idempotency key)."""
+    request_scope.setdefault("state", {}).setdefault(BEFORE_COMMIT_SCOPE_KEY, []).append(hook)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The unit of work of one request."""
+    writes = request.method not in ("GET", "HEAD", "OPTIONS") or request.scope.get(WRITES_SCOPE_KEY, False)
+    database: Database = request.app.state.database
+    async with database.slots():
+        session = _new_session(database.engine, writes=writes)
+        try:
+            yield session
+        except BaseException:
+            await anyio.to_thread.run_sync(_rollback_and_close, session)
+            raise
+        hooks = request.scope.get("state", {}).get(BEFORE_COMMIT_SCOPE_KEY, ())
+        await anyio.to_thread.run_sync(_commit_and_close, session, hooks)
+
+
+def _commit_and_close(session: Session, hooks: Sequence[Callable[[Session], None]]) -> None:
+    try:
+        for hook in hooks:
+            hook(session)
+        session.commit()
+    except BaseException:
+        _rollback_and_close(session)
+        raise
+    session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    except SQLAlchemyError:
+        # The connection is already gone (the database went away): nothing to undo, and
+        # the error that brought us here is the one to report.
+        pass
+    finally:
+        session.close()
+
+
+def writes(request: Request) -> None:
+    request.scope[WRITES_SCOPE_KEY] = True
+
+
+# scope="function": commit before the response is sent, so a failed commit is never
+# reported to the client as a success.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
