@@ -106,11 +106,21 @@ def test_readme_links_every_document() -> None:
             assert (ROOT / target).exists(), target
 
 
-def test_documents_link_only_to_files_that_exist() -> None:
+def heading_anchors(markdown: str) -> set[str]:
+    """The anchors a Markdown renderer gives the headings (GitHub's rule), code excluded."""
+    prose = re.sub(r"^```.*?^```", "", markdown, flags=re.MULTILINE | re.DOTALL)
+    headings = re.findall(r"^#+ (.+)$", prose, re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings}
+
+
+def test_documents_link_only_to_files_and_sections_that_exist() -> None:
     for name in DOCS:
         text = (ROOT / "docs" / name).read_text()
-        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
-            assert (ROOT / "docs" / target).exists(), f"{name} links to {target}"
+        for target, anchor in re.findall(r"\]\(([^)#:]*)(?:#([^)]*))?\)", text):
+            linked = ROOT / "docs" / (target or name)
+            assert linked.exists(), f"{name} links to {target}"
+            if anchor:
+                assert anchor in heading_anchors(linked.read_text()), f"{name} links to {target}#{anchor}"
 
 
 def test_readme_tables_list_every_action_and_event_type() -> None:
