@@ -15,6 +15,9 @@ COPY --from=build /opt/venv /opt/venv
 COPY alembic.ini ./
 COPY migrations ./migrations
 RUN mkdir -p /srv/followup/data && chown followup:followup /srv/followup/data
+# The SQLite file lives here: a named volume keeps it across containers, and takes this
+# directory's owner when Docker creates it. Declared after the chown, which it keeps.
+VOLUME /srv/followup/data
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DATABASE_URL=sqlite:////srv/followup/data/followup.db \
