@@ -152,10 +152,10 @@ def check_idempotency_contract(app: FastAPI) -> None:
 def _freeze_startup_objects() -> None:
     """What exists once the application has started (modules, routes, schemas, models,
     pools) lives as long as the process, yet each of Python's full garbage collections
-    walks all of it: 64 ms for this application, a pause that every request in flight
-    waits out (it was the p99 of docs/benchmarks.md). Frozen (`gc.freeze`), it is left out
-    of all later collections, which then walk only what requests create. What is garbage
-    already is collected first, so nothing that could be freed is kept."""
+    walks all of it, a pause that every request in flight waits out. Frozen
+    (`gc.freeze`), it is left out of all later collections, which then walk only what
+    requests create. What is garbage already is collected first, so nothing that could be
+    freed is kept."""
     gc.collect()
     gc.freeze()
 

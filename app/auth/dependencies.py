@@ -46,7 +46,7 @@ async def current_user(request: Request) -> User:
 
     It reads the `Authorization` header itself, as FastAPI's HTTPBearer would, rather than
     depend on HTTPBearer: every dependency FastAPI resolves costs each request as much as
-    the rest of the authentication (docs/benchmarks.md)."""
+    the rest of the authentication."""
     key = bearer_key(request.headers.get("authorization"))
     if key is None:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")

@@ -11,8 +11,8 @@ carrying the request id (the trace goes to the log only).
 The metrics are labelled with the route's path template, which the router leaves in the
 scope once it has chosen the route: nothing matches the path a second time (a generic
 instrumentation middleware, which runs before routing, has to scan the route table again
-on every request; with this application's nested routers that cost more than the bare
-endpoint's whole answer, see docs/benchmarks.md).
+on every request, which with this application's nested routers costs more than a small
+endpoint's whole answer).
 """
 
 from __future__ import annotations
