@@ -4,6 +4,7 @@ from a bug."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from typing import Any
 
@@ -81,7 +82,18 @@ def _ping_idle_connections(engine: Engine) -> None:
             raise DisconnectionError("the pooled connection is gone") from error
 
 
+# Set in a connection's info while its transaction holds the engine's write lock.
+_HOLDS_WRITE_LOCK = "followup_holds_write_lock"
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    # SQLite lets one writer at a time in. Writers of this process queue on this lock
+    # before BEGIN IMMEDIATE, in order and woken at once, rather than on SQLite's busy
+    # handler, which polls with sleeps of up to 100 ms: under a steady flow of writes
+    # those sleeps, not the writes, would make most of the wait. The busy timeout still
+    # orders the writers of other processes (the command line, a second server).
+    write_lock = threading.Lock()
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Take transaction control away from pysqlite: it would defer BEGIN until the
@@ -96,8 +108,29 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        writes = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        if not connection.get_execution_options().get(WRITE_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not write_lock.acquire(timeout=busy_timeout_ms / 1000):
+            # As SQLite says when its own busy timeout runs out: a 503 (database_unavailable).
+            busy = sqlite3.OperationalError("database is locked")
+            busy.sqlite_errorname = "SQLITE_BUSY"
+            raise OperationalError("BEGIN IMMEDIATE", None, busy)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            write_lock.release()
+            raise
+        connection.info[_HOLDS_WRITE_LOCK] = True
+
+    def release(_dbapi_connection: Any, record: ConnectionPoolEntry, *_args: Any) -> None:
+        # Once the transaction is over and its connection back in the pool (or thrown
+        # away): the COMMIT or ROLLBACK is done, so the next writer's BEGIN goes through.
+        if record.info.pop(_HOLDS_WRITE_LOCK, False):
+            write_lock.release()
+
+    event.listen(engine, "checkin", release)
+    event.listen(engine, "invalidate", release)
 
 
 def database_unavailable(error: BaseException) -> bool:
