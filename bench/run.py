@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -44,8 +45,11 @@ BIG = 100_000
 SMALL = 1_000
 SEEDED_BY_SERVICE = 1_000  # interviews per user created by the service itself; the rest are copies
 CONNECTIONS = 16
+# wrk's own default, written out: an answer slower than this counts as a socket error.
+WRK_TIMEOUT = "2s"
 WARM_UP_SECONDS = 2
 EVENTS_PER_INTERVIEW = 5
+AGENDA_PAGE = 20  # P2 asks for one page of this many items
 NOTES_MARKER = "<!-- notes: kept by make bench -->"
 
 
@@ -58,7 +62,12 @@ _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 class WrkResult:
     requests_per_second: float
     p99_ms: float
-    errors: int = 0  # non-2xx/3xx answers plus socket errors
+    non_2xx: int = 0  # wrk's "Non-2xx or 3xx responses"
+    socket_errors: int = 0  # connect, read, write and timeout errors
+
+    @property
+    def errors(self) -> int:
+        return self.non_2xx + self.socket_errors
 
 
 def parse_duration_ms(text: str) -> float:
@@ -75,14 +84,16 @@ def parse_wrk(output: str) -> WrkResult:
     p99 = re.search(r"^\s+99(?:\.000)?%\s+(\S+)", output, re.MULTILINE)
     if rps is None or p99 is None:
         raise ValueError("no Requests/sec or 99% line in the wrk output:\n" + output)
-    errors = 0
-    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    if non_2xx:
-        errors += int(non_2xx.group(1))
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    if socket_errors:
-        errors += sum(int(n) for n in socket_errors.groups())
-    return WrkResult(float(rps.group(1)), parse_duration_ms(p99.group(1)), errors)
+    non_2xx = re.search(r"^\s*Non-2xx or 3xx responses:\s+(\d+)", output, re.MULTILINE)
+    socket_errors = re.search(
+        r"^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output, re.MULTILINE
+    )
+    return WrkResult(
+        float(rps.group(1)),
+        parse_duration_ms(p99.group(1)),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
+    )
 
 
 def median(values: list[float]) -> float:
@@ -90,14 +101,53 @@ def median(values: list[float]) -> float:
 
 
 def lua_script(*, headers: dict[str, str], method: str = "GET", body: str | None = None, paths: list[str]) -> str:
-    """A wrk script that sends `headers` and picks one of `paths` at random per request."""
+    """A wrk script that sends `headers` and goes through `paths` in turn, one per request,
+    starting again at the first after the last: every path gets its share of the load
+    (wrk runs one thread, so one counter serves every connection)."""
+    if not paths:
+        raise ValueError("a wrk script needs at least one path")
     lines = [f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}" for name, value in headers.items()]
     lines.append("local paths = {" + ", ".join(json.dumps(path) for path in paths) + "}")
     lines.append(f"local body = {json.dumps(body) if body is not None else 'nil'}")
+    lines.append("local turn = 0")
     lines.append("request = function()")
-    lines.append(f"  return wrk.format({json.dumps(method)}, paths[math.random(#paths)], nil, body)")
+    lines.append("  turn = turn % #paths + 1")
+    lines.append(f"  return wrk.format({json.dumps(method)}, paths[turn], nil, body)")
     lines.append("end")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Load:
+    """What wrk sends to one server: the same request, but for its path, on every turn."""
+
+    paths: list[str]
+    headers: dict[str, str] = field(default_factory=dict)
+    method: str = "GET"
+    body: str | None = None
+
+    def script(self) -> str:
+        return lua_script(headers=self.headers, method=self.method, body=self.body, paths=self.paths)
+
+
+def probe(base_url: str, load: Load) -> None:
+    """Send the load's first and last requests once and refuse to go on unless both are
+    answered with a 2xx: a figure measured on error answers would measure the errors."""
+    for path in dict.fromkeys([load.paths[0], load.paths[-1]]):
+        request = urllib.request.Request(  # noqa: S310 (a local http URL)
+            base_url + path,
+            data=load.body.encode() if load.body is not None else None,
+            headers=load.headers,
+            method=load.method,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (a local http URL)
+                status = answer.status
+                text = ""
+        except urllib.error.HTTPError as error:
+            status, text = error.code, error.read().decode(errors="replace")
+        if not 200 <= status < 300:
+            raise RuntimeError(f"{load.method} {base_url}{path} answered {status}, not 2xx: {text[:2000]}")
 
 
 # -- processes ------------------------------------------------------------------------------

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import http.server
+import json
+import re
+import threading
+from collections.abc import Iterator
 
-from bench.run import lua_script, parse_duration_ms, parse_wrk
+import pytest
+from fastapi.routing import APIRoute
+
+from bench import bare_app
+from bench.run import (
+    Load,
+    lua_script,
+    parse_duration_ms,
+    parse_wrk,
+    probe,
+)
 
 WRK_OUTPUT = """\
 Running 5s test @ http://127.0.0.1:8000
@@ -24,12 +39,28 @@ Requests/sec:   2180.43
 Transfer/sec:    311.10KB
 """
 
+CLEAN_OUTPUT = "\n".join(
+    line for line in WRK_OUTPUT.splitlines() if "Socket errors" not in line and "Non-2xx" not in line
+)
+
 
 def test_parse_wrk() -> None:
     result = parse_wrk(WRK_OUTPUT)
     assert result.requests_per_second == pytest.approx(2180.43)
     assert result.p99_ms == pytest.approx(11.48)
+    assert result.non_2xx == 4
+    assert result.socket_errors == 3
     assert result.errors == 7
+
+
+def test_parse_wrk_without_errors() -> None:
+    result = parse_wrk(CLEAN_OUTPUT)
+    assert (result.non_2xx, result.socket_errors, result.errors) == (0, 0, 0)
+
+
+def test_parse_wrk_non_2xx_only() -> None:
+    result = parse_wrk(CLEAN_OUTPUT.replace("Requests/sec:", "  Non-2xx or 3xx responses: 10907\nRequests/sec:"))
+    assert (result.non_2xx, result.socket_errors) == (10907, 0)
 
 
 def test_parse_duration() -> None:
@@ -48,4 +79,78 @@ def test_lua_script() -> None:
     script = lua_script(headers={"Authorization": "Bearer fu_x_y"}, method="POST", body='{"a": 1}', paths=["/a", "/b"])
     assert 'wrk.headers["Authorization"] = "Bearer fu_x_y"' in script
     assert 'local paths = {"/a", "/b"}' in script
-    assert 'wrk.format("POST", paths[math.random(#paths)], nil, body)' in script
+    assert 'local body = "{\\"a\\": 1}"' in script
+
+
+def test_lua_script_goes_through_every_path_in_turn() -> None:
+    paths = [f"/v1/interviews/{i}/events" for i in range(200)]
+    script = lua_script(headers={}, method="POST", body="{}", paths=paths)
+    table = re.search(r"^local paths = \{(.*)\}$", script, re.MULTILINE)
+    assert table is not None
+    assert json.loads("[" + table.group(1) + "]") == paths
+    # A counter, kept between calls, walks the table and wraps round; no random picks.
+    assert "math.random" not in script
+    request = script.split("request = function()\n", 1)[1]
+    assert request.splitlines()[:3] == [
+        "  turn = turn % #paths + 1",
+        '  return wrk.format("POST", paths[turn], nil, body)',
+        "end",
+    ]
+    assert script.index("local turn = 0") < script.index("request = function()")
+
+
+def test_lua_script_needs_a_path() -> None:
+    with pytest.raises(ValueError):
+        lua_script(headers={}, paths=[])
+
+
+def test_bare_reference_is_async_and_the_sync_one_is_not() -> None:
+    routes = {(route.path, *route.methods): route for route in bare_app.app.routes if isinstance(route, APIRoute)}
+    for method in ("GET", "POST"):
+        assert asyncio.iscoroutinefunction(routes["/bare", method].endpoint)
+        assert not asyncio.iscoroutinefunction(routes["/bare/sync", method].endpoint)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        length = int(self.headers["Content-Length"])
+        body = json.loads(self.rfile.read(length))
+        status = 201 if self.path.startswith("/ok") and body == {"a": 1} else 422
+        self.send_response(status)
+        self.end_headers()
+        self.wfile.write(b'{"detail": "refused"}')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def local_server() -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_probe_accepts_2xx(local_server: str) -> None:
+    probe(local_server, Load(paths=["/ok/1", "/ok/2"], method="POST", body='{"a": 1}'))
+
+
+def test_probe_refuses_an_error_answer(local_server: str) -> None:
+    with pytest.raises(RuntimeError, match="422"):
+        probe(local_server, Load(paths=["/ok/1", "/refused"], method="POST", body='{"a": 1}'))
+    with pytest.raises(RuntimeError, match="refused"):
+        probe(local_server, Load(paths=["/ok/1"], method="POST", body='{"a": 2}'))
+
+
+def test_stack_trivial_route_is_async_and_first() -> None:
+    from bench import stack_app
+
+    first = stack_app.app.router.routes[0]
+    assert isinstance(first, APIRoute)
+    assert first.path == "/bench/trivial"
+    assert asyncio.iscoroutinefunction(first.endpoint)
