@@ -3,9 +3,10 @@ metrics, the body limit, the idempotency middleware, API-key authentication and 
 limit) with one trivial authenticated route added, for P5: the cost of the stack itself.
 Bench only; never served in production.
 
-The trivial route is put first in the route table, where the bare app's only route is:
-P5 compares the middleware and authentication, not how deep a route sits in the table
-(the service's own busy routes come first too, see app.main)."""
+The trivial route is an `async def`, like the bare reference's (`bench.bare_app`), and is put
+first in the route table, where the bare app's reference route is: P5 compares the
+middleware and authentication, not sync against async route functions nor how deep a
+route sits in the table (the service's own busy routes come first too, see app.main)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ app = create_app()
 
 
 @app.get("/bench/trivial", include_in_schema=False)
-def trivial(user: CurrentUser) -> dict[str, str]:
+async def trivial(user: CurrentUser) -> dict[str, str]:
     return {"status": "ok"}
 
 
