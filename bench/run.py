@@ -592,8 +592,8 @@ def event_counts(database_url: str, interview_ids: list[str]) -> dict[str, int]:
     """How many events each of the interviews has."""
     from sqlalchemy import func, select
 
-    from app.config import Settings
-    from app.db import create_db_engine
+    from app.core.config import Settings
+    from app.core.database import create_db_engine
     from app.events.models import Event
 
     engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=1))
