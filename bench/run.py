@@ -38,7 +38,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -359,34 +359,20 @@ def seed(database_url: str, big_count: int = BIG) -> Seed:
 
 
 def explain_agenda(database_url: str, user_email: str) -> str:
-    """The plan of the agenda query (app.interviews.repository.list_agenda) for the user."""
+    """The plan of the agenda query (app.followups.repository.AGENDA) for the user."""
     from sqlalchemy import text
     from sqlmodel import Session, select
 
     from app.core.config import Settings
     from app.core.database import create_db_engine
-    from app.interviews import repository
+    from app.followups import repository
     from app.users.models import User
 
     engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=2))
-    captured: list[Any] = []
-
-    class Capture(Exception):
-        pass
-
     with Session(engine) as session:
         user = session.exec(select(User).where(User.email == user_email)).one()
-
-        def grab(*args: Any, **_kwargs: Any) -> Any:
-            captured.append(args[0])
-            raise Capture
-
-        original = session.exec
-        session.exec = grab  # type: ignore[method-assign]
-        with suppress(Capture):
-            repository.list_agenda(session, user_id=user.id, due_by=None, limit=20, start_after=None)
-        session.exec = original  # type: ignore[method-assign]
-        sql = str(captured[0].compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+        statement = repository.AGENDA[(False, False)].params(user_id=user.id, limit=21)
+        sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
         prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
         if engine.dialect.name != "sqlite":
             session.execute(text("ANALYZE interviews"))

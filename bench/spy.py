@@ -2,7 +2,7 @@
 outside the process) while wrk loads one route, and this prints the functions that hold
 the largest share of the samples, inclusive of what they call.
 
-    python -m bench.spy [--seconds 8] [--path next-action|agenda]
+    python -m bench.spy [--seconds 8] [--path next-action|agenda|events]
 
 Needs ptrace permission (root, or kernel.yama.ptrace_scope = 0).
 """
@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import os
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.run import BIN, ROOT, Wrk, ensure_wrk, free_port, lua_script, seed, server
+from bench.run import BIN, ROOT, Wrk, ensure_wrk, event_create_body, free_port, lua_script, seed, server
 
 
 def summarize(raw: str, top: int = 45) -> str:
@@ -38,7 +40,7 @@ def summarize(raw: str, top: int = 45) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--path", choices=["next-action", "agenda"], default="next-action")
+    parser.add_argument("--path", choices=["next-action", "agenda", "events"], default="next-action")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="followup-profile-"))
     url = f"sqlite:///{workdir / 'profile.db'}"
@@ -48,8 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     env["FOLLOWUP_RATE_LIMIT_PER_MINUTE"] = "1000000000"  # on, never refusing (one key for every connection)
     subprocess.run([str(BIN / "alembic"), "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
     seeded = seed(url, big_count=1_000)
-    path = f"/v1/interviews/{seeded.interview_id}/next-action" if args.path == "next-action" else "/v1/follow-ups"
-    script = lua_script(headers={"Authorization": f"Bearer {seeded.key_small}"}, paths=[path])
+    headers = {"Authorization": f"Bearer {seeded.key_small}"}
+    if args.path == "events":
+        paths = [f"/v1/interviews/{target}/events" for target in seeded.event_targets]
+        path = f"POST /v1/interviews/{{id}}/events ({len(paths)} interviews)"
+        body = json.dumps(event_create_body(datetime.now(UTC)))
+        script = lua_script(
+            headers=headers | {"Content-Type": "application/json"}, method="POST", body=body, paths=paths
+        )
+    else:
+        path = f"/v1/interviews/{seeded.interview_id}/next-action" if args.path == "next-action" else "/v1/follow-ups"
+        script = lua_script(headers=headers, paths=[path])
     with server([str(BIN / "followup"), "serve"], env, f"http://127.0.0.1:{port}/healthz") as api:
         spy = subprocess.Popen(
             [
@@ -76,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     raw = (workdir / "stacks.txt").read_text()
     print(f"py-spy's stacks, by thread: {workdir / 'stacks.txt'}")
     # --threads prefixes each stack with its thread; drop it so that threads add up.
-    raw = "\n".join(line.split(";", 1)[1] if line.startswith("thread") else line for line in raw.splitlines())
+    raw = "\n".join(line.split(";", 1)[-1] if line.startswith("thread") else line for line in raw.splitlines())
     print(summarize(raw))
     return 0
 

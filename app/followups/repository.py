@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam
+from sqlalchemy import Integer, Select, bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col
 
@@ -74,11 +74,11 @@ def _agenda(*, due_by: bool, start_after: bool) -> Select[Any]:
         query = query.where(next_action_at <= bindparam("due_by"))
     if start_after:
         query = query.where(after([next_action_at, col(Interview.id)], [bindparam("after_at"), bindparam("after_id")]))
-    return query.order_by(next_action_at, col(Interview.id)).limit(bindparam("limit"))
+    return query.order_by(next_action_at, col(Interview.id)).limit(bindparam("limit", type_=Integer))
 
 
 # Built once for each combination of the query's parameters.
-_AGENDA = {(d, a): _agenda(due_by=d, start_after=a) for d in (False, True) for a in (False, True)}
+AGENDA = {(d, a): _agenda(due_by=d, start_after=a) for d in (False, True) for a in (False, True)}
 
 
 def agenda(
@@ -90,7 +90,7 @@ def agenda(
         params["due_by"] = due_by
     if start_after is not None:
         params["after_at"], params["after_id"] = start_after
-    statement = _AGENDA[(due_by is not None, start_after is not None)]
+    statement = AGENDA[(due_by is not None, start_after is not None)]
     return [
         AgendaRow(*row[:6], StoredAction(*row[6:]))  # type: ignore[call-arg]
         for row in session.execute(statement, params).all()
