@@ -139,9 +139,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def check_idempotency_contract(app: FastAPI) -> None:
     """Refuse to build an app with an authenticated POST that does not take the request's
-    unit of work: the idempotency middleware marks a key committed in that transaction
-    (app.core.session.before_commit), so a POST that committed any other way would lose
-    its idempotency without a word."""
+    unit of work: the idempotency middleware opens that unit of work and keeps the answer
+    with its key in the same transaction (app.core.session.RequestUnitOfWork), so a POST
+    that committed any other way would lose its idempotency without a word."""
     for route in app.routes:
         if not (isinstance(route, APIRoute) and "POST" in (route.methods or ())):
             continue

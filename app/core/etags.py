@@ -126,8 +126,12 @@ def send(response: Response, tagged: Tagged[T], if_none_match: str | None = None
     return tagged.body
 
 
+# The fields of an answer marked `shown_once` that hold the secret: a replay of the
+# answer to a retry leaves them out (app.idempotency).
+SECRET_FIELDS = ("key", "secret")
+
+
 def shown_once(response: Response) -> None:
-    """Mark an answer that holds a secret shown only once: no cache keeps it, and neither
-    does the idempotency store (a retry with the same key is then a 409, not a second
-    secret)."""
+    """Mark an answer that holds a secret shown only once (in one of `SECRET_FIELDS`): no
+    cache keeps it, and a retry with the same Idempotency-Key gets it without the secret."""
     response.headers["Cache-Control"] = "no-store"

@@ -2,8 +2,7 @@
 and rolled back when it raises. Services and repositories never commit.
 
 Every request's database work goes through `SessionDep`; work outside a request (the
-worker, the command line, the idempotency bookkeeping around a request) opens the same
-kind of session with `unit_of_work`.
+worker, the command line) opens the same kind of session with `unit_of_work`.
 
 Route functions are sync and run in AnyIO's thread pool. A request keeps its connection
 from its first statement to the commit, which runs in a later hop to a worker thread. If
@@ -16,7 +15,7 @@ requests beyond that wait on the event loop, holding neither a thread nor a conn
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 from weakref import WeakKeyDictionary
@@ -37,9 +36,8 @@ T = TypeVar("T")
 # A GET that may write (one that creates what it reads on first use) sets this scope key
 # with the `writes` dependency, before the session opens.
 WRITES_SCOPE_KEY = "followup.writes"
-# Callables that the request's unit of work runs in its transaction just before it
-# commits (see `before_commit`).
-BEFORE_COMMIT_SCOPE_KEY = "followup.before_commit"
+# A unit of work that middleware opened around the request (see `RequestUnitOfWork`).
+UNIT_OF_WORK_SCOPE_KEY = "followup.unit_of_work"
 
 _SLOTS: RunVar[WeakKeyDictionary[Database, CapacityLimiter]] = RunVar("followup_session_slots")
 
@@ -63,19 +61,8 @@ class Database:
             slots = per_loop[self] = CapacityLimiter(self.size)
         return slots
 
-    async def run(self, work: Callable[[Session], T], *, writes: bool) -> T:
-        """`work` in a unit of work of its own, from async code outside a route: in a
-        worker thread, within one of the slots."""
-        async with self.slots():
-            return await anyio.to_thread.run_sync(_in_unit_of_work, self.engine, work, writes)
-
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _in_unit_of_work(engine: Engine, work: Callable[[Session], T], writes: bool) -> T:
-    with unit_of_work(engine, writes=writes) as session:
-        return work(session)
 
 
 def _new_session(engine: Engine, *, writes: bool) -> Session:
@@ -92,17 +79,42 @@ def unit_of_work(engine: Engine, *, writes: bool) -> Iterator[Session]:
     except BaseException:
         _rollback_and_close(session)
         raise
-    _commit_and_close(session, ())
+    _commit_and_close(session)
 
 
-def before_commit(request_scope: MutableMapping[str, Any], hook: Callable[[Session], None]) -> None:
-    """Run `hook` in the request's transaction just before it commits, so that what it
-    writes is committed if and only if the request's work is (the idempotency key)."""
-    request_scope.setdefault("state", {}).setdefault(BEFORE_COMMIT_SCOPE_KEY, []).append(hook)
+class RequestUnitOfWork:
+    """A unit of work opened by middleware around a request, for middleware that must
+    write in the request's transaction after the route has answered (the idempotency
+    middleware keeps the answer with its key). The request's `SessionDep` is this
+    session; the middleware commits it, unless the route raised (`failed`)."""
+
+    def __init__(self, database: Database) -> None:
+        self.session = _new_session(database.engine, writes=True)
+        self.failed = False
+
+    def adopt(self, scope: MutableMapping[str, Any]) -> None:
+        scope[UNIT_OF_WORK_SCOPE_KEY] = self
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        return await anyio.to_thread.run_sync(work, self.session)
+
+    async def commit(self) -> None:
+        await anyio.to_thread.run_sync(_commit_and_close, self.session)
+
+    async def rollback(self) -> None:
+        await anyio.to_thread.run_sync(_rollback_and_close, self.session)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The unit of work of one request."""
+    owned: RequestUnitOfWork | None = request.scope.get(UNIT_OF_WORK_SCOPE_KEY)
+    if owned is not None:
+        try:
+            yield owned.session
+        except BaseException:
+            owned.failed = True
+            raise
+        return
     writes = request.method not in ("GET", "HEAD", "OPTIONS") or request.scope.get(WRITES_SCOPE_KEY, False)
     database: Database = request.app.state.database
     async with database.slots():
@@ -112,14 +124,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         except BaseException:
             await anyio.to_thread.run_sync(_rollback_and_close, session)
             raise
-        hooks = request.scope.get("state", {}).get(BEFORE_COMMIT_SCOPE_KEY, ())
-        await anyio.to_thread.run_sync(_commit_and_close, session, hooks)
+        await anyio.to_thread.run_sync(_commit_and_close, session)
 
 
-def _commit_and_close(session: Session, hooks: Sequence[Callable[[Session], None]]) -> None:
+def _commit_and_close(session: Session) -> None:
     try:
-        for hook in hooks:
-            hook(session)
         session.commit()
     except BaseException:
         _rollback_and_close(session)

@@ -2,35 +2,36 @@
 later get it without doing anything.
 
 A POST that carries the header and a valid API key is scoped to (user, method, path,
-key). The first request runs; its answer is kept when its work was committed. The same
-key with the same body replays that answer (`Idempotent-Replayed: true`); with another
-body it is a 422; while the first request still runs, a 409. A request whose work was
-not committed (an error, a 503) frees its key so that the retry runs.
+key). The middleware opens the request's unit of work itself (app.core.session
+.RequestUnitOfWork): the key is inserted at its start, and the answer is written with it
+just before the commit, so the work and its answer are committed together or not at all.
+The same key with the same body replays that answer (`Idempotent-Replayed: true`; an
+answer that held a secret shown once is replayed without the secret); with another body it
+is a 422. A duplicate sent while the first request runs waits for it, then replays its
+answer, or runs if the first changed nothing (an error); after waiting 10 seconds it is a
+409.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth.dependencies import bearer_key, verified
 from app.core.database import database_unavailable
+from app.core.etags import SECRET_FIELDS
 from app.core.problems import ProblemError, problem_response, unavailable_response
-from app.core.session import Database, before_commit
+from app.core.session import Database, RequestUnitOfWork
 from app.idempotency import service
+from app.idempotency.models import IdempotencyKey
 from app.idempotency.service import Claim, Outcome
-
-logger = logging.getLogger("followup")
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -43,9 +44,12 @@ PARAMETER = {
     "required": False,
     "description": (
         "A unique value (a UUID) that makes a retry safe: the same key with the same body within "
-        "24 hours replays the first answer (with `Idempotent-Replayed: true`) and creates nothing; "
-        "with another body it is a 422; while the first request runs, a 409. Keys are per user, "
-        "method and path; at most 255 characters."
+        "24 hours replays the first answer (with `Idempotent-Replayed: true`) and creates nothing, "
+        "even when the first answer was lost to a crash or a dropped connection; a secret shown once "
+        "(an API key, a signing secret) is left out of the replay. With another body it is a 422. "
+        "A retry sent while the first request runs waits for it (a 409 after 10 seconds). A request "
+        "that failed keeps nothing, so its retry runs. Keys are per user, method and path; at most "
+        "255 characters."
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
 }
@@ -84,98 +88,108 @@ class IdempotencyMiddleware:
         body = await read_body(receive)
         if body is None:
             return  # nobody to answer
+        api_key = bearer_key(headers.get("authorization"))
         try:
-            api_key = bearer_key(headers.get("authorization"))
             found_key = await verified(app, api_key) if api_key is not None else None
-            if found_key is None:
-                # No valid API key: the route answers 401 (or authenticates otherwise).
-                await self.app(scope, replay_body(body, receive), send)
-                return
-            request_scope = service.Scope(user_id=found_key.user.id, key=key, method="POST", path=scope["path"])
-            digest = fingerprint(scope.get("query_string", b""), body)
-            ttl = timedelta(hours=app.state.settings.idempotency_key_hours)
-            database: Database = app.state.database
-            found = await database.run(
-                partial(service.claim, scope=request_scope, fingerprint=digest, ttl=ttl), writes=True
-            )
         except SQLAlchemyError as error:
             if not database_unavailable(error):
                 raise
             await unavailable_response()(scope, receive, send)
             return
-        if found.outcome is Outcome.CLAIMED:
-            assert found.row is not None
-            await self._run(app, scope, replay_body(body, receive), send, found.row.id, found.row.attempt)
+        if found_key is None:
+            # No valid API key: the route answers 401 (or authenticates otherwise).
+            await self.app(scope, replay_body(body, receive), send)
             return
-        await _answer_without_running(found, scope, receive, send)
+        request_scope = service.Scope(user_id=found_key.user.id, key=key, method="POST", path=scope["path"])
+        digest = fingerprint(scope.get("query_string", b""), body)
+        ttl = timedelta(hours=app.state.settings.idempotency_key_hours)
+        database: Database = app.state.database
+        async with database.slots():
+            work = RequestUnitOfWork(database)
+            try:
+                found = await work.run(partial(service.claim, scope=request_scope, fingerprint=digest, ttl=ttl))
+            except BaseException as error:
+                await work.rollback()
+                if isinstance(error, SQLAlchemyError) and database_unavailable(error):
+                    await unavailable_response()(scope, receive, send)
+                    return
+                raise
+            if found.outcome is not Outcome.CLAIMED:
+                answer = _answer_without_running(found)  # read before the rollback expires the row
+                await work.rollback()
+                await answer(scope, receive, send)
+                return
+            assert found.row is not None
+            await _run(self.app, work, found.row, scope, replay_body(body, receive), send)
 
-    async def _run(self, app: FastAPI, scope: Scope, receive: Receive, send: Send, key_id: str, attempt: str) -> None:
-        # The request's unit of work marks the key committed in its own transaction: done
-        # exactly when the work is. Every authenticated POST takes that unit of work
-        # (app.main refuses to build an app where one does not).
-        before_commit(scope, partial(service.mark_committed, key_id=key_id, attempt=attempt))
-        start: Message | None = None
-        chunks: list[bytes] = []
 
-        async def capture(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            else:  # pragma: no cover - trailers and the like, which this app never sends
-                await send(message)
+async def _run(
+    app: ASGIApp, work: RequestUnitOfWork, row: IdempotencyKey, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Run the request in `work`, then keep its answer with the key and commit both, before
+    the answer leaves: a client that gets the answer can rely on a retry replaying it."""
+    work.adopt(scope)
+    start: Message | None = None
+    chunks: list[bytes] = []
 
-        try:
-            await self.app(scope, receive, capture)
-        except BaseException:
-            await _quietly(app, partial(service.release, key_id=key_id, attempt=attempt))
-            raise
-        assert start is not None
-        body = b"".join(chunks)
+    async def capture(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+        else:  # pragma: no cover - trailers and the like, which this app never sends
+            await send(message)
+
+    try:
+        await app(scope, receive, capture)
+    except BaseException:
+        await work.rollback()
+        raise
+    assert start is not None
+    body = b"".join(chunks)
+    if work.failed:
+        # The route raised and its answer is a problem: nothing was done, nothing is kept,
+        # and a retry runs again.
+        await work.rollback()
+    else:
         response_headers = [(n.decode("latin-1").lower(), v.decode("latin-1")) for n, v in start.get("headers", [])]
         kept = [(name, value) for name, value in response_headers if name in KEPT_HEADERS]
         secret = any(name == "cache-control" and "no-store" in value for name, value in response_headers)
-        # Kept before the answer leaves, so that a retry sent on receiving it finds it.
-        await _quietly(
-            app,
-            partial(
-                service.finish,
-                key_id=key_id,
-                attempt=attempt,
-                status_code=start["status"],
-                headers=kept,
-                body=None if secret else body,
-            ),
-        )
-        await send(start)
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        stored = service.without_secrets(body, SECRET_FIELDS) if secret else body
+        try:
+            await work.run(
+                partial(service.keep_answer, row=row, status_code=start["status"], headers=kept, body=stored)
+            )
+            await work.commit()
+        except SQLAlchemyError as error:
+            await work.rollback()
+            if not database_unavailable(error):
+                raise
+            # Neither the work nor the key was committed: the client may retry.
+            await unavailable_response()(scope, receive, send)
+            return
+    await send(start)
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def _answer_without_running(found: Claim, scope: Scope, receive: Receive, send: Send) -> None:
-    assert found.row is not None
+def _answer_without_running(found: Claim) -> Response:
     loc: list[str | int] = ["header", HEADER]
     if found.outcome is Outcome.REPLAY:
-        assert found.row.status_code is not None and found.row.response_body is not None
+        assert found.row is not None and found.row.status_code is not None
         headers = dict(found.row.response_headers or [])
         headers[REPLAYED_HEADER] = "true"
         response = Response(found.row.response_body, status_code=found.row.status_code, headers=headers)
     elif found.outcome is Outcome.MISMATCH:
         message = f"This {HEADER} was used with another request body; use a new key for a new request."
         response = problem_response(422, message, errors=[ProblemError(loc=loc, msg=message)])
-    elif found.outcome is Outcome.IN_FLIGHT:
+    else:
         response = problem_response(
             409,
             f"A request with this {HEADER} is still being processed; retry once it has finished.",
             headers={"Retry-After": "1"},
         )
-    else:
-        response = problem_response(
-            409,
-            f"A request with this {HEADER} already succeeded, but its answer cannot be replayed "
-            "(it held a secret shown only once, or it was lost); it will not run again.",
-        )
-    await response(scope, receive, send)
+    return response
 
 
 async def read_body(receive: Receive) -> bytes | None:
@@ -202,16 +216,6 @@ def replay_body(body: bytes, receive: Receive) -> Receive:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
-
-
-async def _quietly(app: FastAPI, work: Callable[[Session], None]) -> None:
-    """Bookkeeping after the request ran must not turn its answer into an error: if the
-    database went away meanwhile, the key stays in flight and a retry is told so."""
-    database: Database = app.state.database
-    try:
-        await database.run(work, writes=True)
-    except SQLAlchemyError:
-        logger.warning("could not record an idempotency key", exc_info=True)
 
 
 def document(schema: dict[str, Any]) -> None:

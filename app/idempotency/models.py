@@ -12,9 +12,8 @@ from app.core.columns import UTCDateTime, new_id, utcnow
 class IdempotencyKey(SQLModel, table=True):
     """A POST sent with an `Idempotency-Key`, and the answer it got, kept for replays.
 
-    A row without `status_code` is in flight. `attempt` names the request that holds
-    it; `committed_at` is written in that request's own transaction, so it is set if and
-    only if the request's work was committed.
+    It is written in the transaction of the work it guards, with the answer, just before
+    that transaction commits: a row exists if and only if the work was committed.
     """
 
     __tablename__ = "idempotency_keys"
@@ -27,12 +26,10 @@ class IdempotencyKey(SQLModel, table=True):
     path: str = Field(max_length=2048)
     # SHA-256 of the query string and the body: the same key must come with the same request.
     fingerprint: str = Field(max_length=64)
-    attempt: str = Field(default_factory=new_id, max_length=36)
-    locked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    committed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status_code: int | None = None
     response_headers: list[Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    # None with a status: the answer held a secret shown only once (Cache-Control: no-store).
+    # Set in the same transaction just before it commits; the secrets of an answer shown
+    # once are left out (app.idempotency.middleware).
     response_body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

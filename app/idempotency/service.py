@@ -1,30 +1,34 @@
-"""Idempotency keys: the first request with a key does the work and its answer is kept;
-a retry with the same key and body gets that answer again and changes nothing.
+"""Idempotency keys: the first request with a key does the work, and its answer is
+written with the key in the same transaction as the work; a retry with the same key and
+body gets that answer again and changes nothing.
 
-Each step is its own short transaction, except `mark_committed`, which runs inside the
-request's transaction (see app.db.BEFORE_COMMIT): a key is recorded as done exactly when
-the work it guards is committed, and at most one attempt can commit.
+The key is inserted at the start of the request's transaction. A duplicate sent while the
+first still runs waits for it on the unique index (SQLite: on the write lock) and then
+finds the committed key and replays it; if the first rolled back, the duplicate runs. A
+request that crashed before its commit leaves nothing behind; one that crashed after it
+left its answer.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
-from app.core.columns import new_id, utcnow
-from app.core.problems import Conflict
+from app.core.columns import utcnow
 from app.idempotency import repository
 from app.idempotency.models import IdempotencyKey
 
-# An attempt that neither finished nor committed within this time is taken to have died
-# (its process crashed); a retry may take the key over. If it was only slow, it cannot
-# commit any more (see mark_committed), so the work is still done once at most.
-IN_FLIGHT_LEASE = timedelta(seconds=60)
+# How long a duplicate waits on Postgres for the request that holds its key to finish,
+# before it is told that request is still running (409 with Retry-After).
+WAIT_FOR_FIRST = "10s"
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,7 @@ class Outcome(Enum):
     CLAIMED = "claimed"  # run the request
     REPLAY = "replay"  # answer with the stored response
     MISMATCH = "mismatch"  # the key came with another request body
-    IN_FLIGHT = "in_flight"  # the first request with the key is still running
-    UNKNOWN = "unknown"  # the work was committed but its answer is not available
+    IN_FLIGHT = "in_flight"  # the request that holds the key is still running
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,11 @@ class Claim:
 
 
 def claim(session: Session, *, scope: Scope, fingerprint: str, ttl: timedelta) -> Claim:
-    """Take the key for a new attempt, or say why not. The caller commits."""
+    """In the request's transaction, before its work: the committed answer of this key,
+    or the key inserted for this request (committed with its work, or not at all)."""
     now = utcnow()
     repository.delete_expired(session, now=now, user_id=scope.user_id)
-    row = repository.get(session, user_id=scope.user_id, key=scope.key, method=scope.method, path=scope.path)
+    row = _committed(session, scope)
     if row is None:
         fresh = IdempotencyKey(
             user_id=scope.user_id,
@@ -63,68 +67,56 @@ def claim(session: Session, *, scope: Scope, fingerprint: str, ttl: timedelta) -
             method=scope.method,
             path=scope.path,
             fingerprint=fingerprint,
-            locked_at=now,
             created_at=now,
             expires_at=now + ttl,
         )
+        postgres = session.get_bind().dialect.name == "postgresql"
         try:
             with session.begin_nested():
-                return Claim(Outcome.CLAIMED, repository.add(session, row=fresh))
+                if postgres:
+                    session.execute(text(f"SET LOCAL lock_timeout = '{WAIT_FOR_FIRST}'"))
+                repository.add(session, row=fresh)
+                if postgres:
+                    session.execute(text("SET LOCAL lock_timeout = 0"))
+            return Claim(Outcome.CLAIMED, fresh)
         except IntegrityError:
-            # Another request inserted the same key first (Postgres waits for it to commit).
-            row = repository.get(session, user_id=scope.user_id, key=scope.key, method=scope.method, path=scope.path)
+            # A request with the same key committed while this one waited on the index.
+            row = _committed(session, scope)
             assert row is not None
+        except OperationalError as error:
+            if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            return Claim(Outcome.IN_FLIGHT)
     if row.fingerprint != fingerprint:
         return Claim(Outcome.MISMATCH, row)
-    if row.status_code is not None:
-        return Claim(Outcome.REPLAY if row.response_body is not None else Outcome.UNKNOWN, row)
-    if row.committed_at is not None:
-        return Claim(Outcome.UNKNOWN, row)
-    if now - row.locked_at < IN_FLIGHT_LEASE:
-        return Claim(Outcome.IN_FLIGHT, row)
-    row.attempt = new_id()
-    row.locked_at = now
-    session.add(row)
-    session.flush()
-    return Claim(Outcome.CLAIMED, row)
+    return Claim(Outcome.REPLAY, row)
 
 
-def mark_committed(session: Session, *, key_id: str, attempt: str) -> None:
-    """In the request's own transaction, just before it commits."""
-    if not repository.mark_committed(session, key_id=key_id, attempt=attempt, now=utcnow()):
-        raise Conflict("Another request with this Idempotency-Key took over; this one changed nothing.")
+def _committed(session: Session, scope: Scope) -> IdempotencyKey | None:
+    return repository.get(session, user_id=scope.user_id, key=scope.key, method=scope.method, path=scope.path)
 
 
-def finish(
-    session: Session,
-    *,
-    key_id: str,
-    attempt: str,
-    status_code: int,
-    headers: Sequence[tuple[str, str]],
-    body: bytes | None,
+def without_secrets(body: bytes, fields: Sequence[str]) -> bytes:
+    """The answer as a retry may see it again: a JSON object without the fields that held
+    a secret shown once (the retry still learns what was created)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return b""
+    if isinstance(document, dict):
+        document = {name: value for name, value in document.items() if name not in fields}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def keep_answer(
+    session: Session, *, row: IdempotencyKey, status_code: int, headers: Sequence[tuple[str, str]], body: bytes
 ) -> None:
-    """Keep the answer of a request whose work was committed; free the key of one whose
-    work was not (it failed or changed nothing), so that it may be sent again."""
-    row = repository.get_by_id(session, key_id=key_id)
-    if row is None or row.attempt != attempt:
-        return
-    if row.committed_at is None:
-        repository.delete_row(session, row=row)
-        return
+    """In the request's transaction, just before it commits."""
     row.status_code = status_code
     row.response_headers = [list(header) for header in headers]
     row.response_body = body
     session.add(row)
     session.flush()
-
-
-def release(session: Session, *, key_id: str, attempt: str) -> None:
-    """The request ended without an answer (an unexpected error): free the key unless its
-    work was committed."""
-    row = repository.get_by_id(session, key_id=key_id)
-    if row is not None and row.attempt == attempt and row.committed_at is None:
-        repository.delete_row(session, row=row)
 
 
 def purge_expired(session: Session, *, now: datetime | None = None) -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,6 @@ from starlette.types import Message
 
 from app.core.columns import utcnow
 from app.core.database import WRITE_OPTION
-from app.core.problems import Conflict
 from app.idempotency import repository, service
 from app.idempotency.middleware import IdempotencyMiddleware, fingerprint, read_body, replay_body
 from app.idempotency.models import IdempotencyKey
@@ -102,68 +102,117 @@ def test_an_unexpected_error_frees_the_key(api: Api, engine: Engine, monkeypatch
     assert post(api, "/v1/interviews", INTERVIEW, "k").status_code == 201
 
 
-def test_a_retry_while_the_first_request_runs_is_a_409(api: Api, engine: Engine) -> None:
-    body = json.dumps(INTERVIEW).encode()
-    scope = service.Scope(user_id=_user_id(engine), key="busy", method="POST", path="/v1/interviews")
-    with Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: True}) as session:
-        claim = service.claim(session, scope=scope, fingerprint=fingerprint(b"", body), ttl=timedelta(hours=24))
-        session.commit()
+def _hold_the_key(engine: Engine, key: str, body: bytes) -> tuple[Session, service.Claim]:
+    """A first request with `key` that has started (its key inserted) and not committed."""
+    scope = service.Scope(user_id=_user_id(engine), key=key, method="POST", path="/v1/interviews")
+    session = Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: True})
+    claim = service.claim(session, scope=scope, fingerprint=fingerprint(b"", body), ttl=timedelta(hours=24))
     assert claim.outcome is service.Outcome.CLAIMED and claim.row is not None
-    headers = api.headers | {"Idempotency-Key": "busy", "content-type": "application/json"}
-    response = api.client.post("/v1/interviews", content=body, headers=headers)
-    problem = assert_problem(response, 409)
-    assert "still being processed" in problem["detail"]
-    assert response.headers["Retry-After"] == "1"
+    return session, claim
+
+
+def _retry_in_a_thread(api: Api, body: bytes, key: str) -> tuple[threading.Thread, list[httpx.Response]]:
+    headers = api.headers | {"Idempotency-Key": key, "content-type": "application/json"}
+    answers: list[httpx.Response] = []
+    thread = threading.Thread(
+        target=lambda: answers.append(api.client.post("/v1/interviews", content=body, headers=headers))
+    )
+    thread.start()
+    return thread, answers
+
+
+def test_a_retry_while_the_first_request_runs_waits_and_replays_its_answer(api: Api, engine: Engine) -> None:
+    body = json.dumps(INTERVIEW).encode()
+    first, claim = _hold_the_key(engine, "busy", body)
+    thread, answers = _retry_in_a_thread(api, body, "busy")
+    thread.join(timeout=1.0)
+    assert thread.is_alive()  # waiting for the first request
+    assert claim.row is not None
+    stored = b'{"id":"the first answer"}'
+    service.keep_answer(
+        first, row=claim.row, status_code=201, headers=[("content-type", "application/json")], body=stored
+    )
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    (answer,) = answers
+    assert (answer.status_code, answer.content, answer.headers["Idempotent-Replayed"]) == (201, stored, "true")
     assert interviews(api) == []
 
-    # The first attempt died without committing: after the lease, a retry takes over,
-    # and the first attempt can no longer commit.
-    with Session(engine, execution_options={WRITE_OPTION: True}) as session:
-        row = session.get(IdempotencyKey, claim.row.id)
-        assert row is not None
-        row.locked_at = utcnow() - service.IN_FLIGHT_LEASE - timedelta(seconds=1)
-        session.commit()
-    assert api.client.post("/v1/interviews", content=body, headers=headers).status_code == 201
-    with Session(engine, execution_options={WRITE_OPTION: True}) as session, pytest.raises(Conflict):
-        service.mark_committed(session, key_id=claim.row.id, attempt=claim.row.attempt)
-    replayed = api.client.post("/v1/interviews", content=body, headers=headers)
-    assert replayed.headers["Idempotent-Replayed"] == "true"
+
+def test_a_retry_while_the_first_request_fails_runs_once_it_has(api: Api, engine: Engine) -> None:
+    body = json.dumps(INTERVIEW).encode()
+    first, _claim = _hold_the_key(engine, "doomed", body)
+    thread, answers = _retry_in_a_thread(api, body, "doomed")
+    thread.join(timeout=1.0)
+    assert thread.is_alive()
+    first.rollback()
+    first.close()
+    thread.join(timeout=30)
+    (answer,) = answers
+    assert answer.status_code == 201 and "Idempotent-Replayed" not in answer.headers
     assert len(interviews(api)) == 1
 
 
-def test_an_answer_that_could_not_be_kept_is_never_run_again(
+@pytest.mark.postgres
+def test_a_retry_that_waited_long_for_the_first_request_is_a_409(
+    api: Api, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite bounds the wait with its busy timeout (a 503)")
+    monkeypatch.setattr(service, "WAIT_FOR_FIRST", "300ms")
+    body = json.dumps(INTERVIEW).encode()
+    first, _claim = _hold_the_key(engine, "slow", body)
+    try:
+        headers = api.headers | {"Idempotency-Key": "slow", "content-type": "application/json"}
+        response = api.client.post("/v1/interviews", content=body, headers=headers)
+        problem = assert_problem(response, 409)
+        assert "still being processed" in problem["detail"]
+        assert response.headers["Retry-After"] == "1"
+    finally:
+        first.rollback()
+        first.close()
+    assert interviews(api) == []
+
+
+def test_an_answer_that_could_not_be_kept_leaves_nothing_and_the_retry_runs(
     api: Api, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def database_gone(*_args: object, **_kwargs: object) -> None:
         raise OperationalError("UPDATE", {}, Exception("server closed the connection unexpectedly"))
 
     with monkeypatch.context() as patched:
-        patched.setattr(service, "finish", database_gone)
-        assert post(api, "/v1/interviews", INTERVIEW, "k").status_code == 201
-    problem = assert_problem(post(api, "/v1/interviews", INTERVIEW, "k"), 409)
-    assert "will not run again" in problem["detail"]
+        patched.setattr(service, "keep_answer", database_gone)
+        assert_problem(post(api, "/v1/interviews", INTERVIEW, "k"), 503)
+    assert interviews(api) == [] and rows(engine) == []
+    retried = post(api, "/v1/interviews", INTERVIEW, "k")
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
     assert len(interviews(api)) == 1
 
 
-def test_a_new_api_key_is_not_kept_for_replays(api: Api, engine: Engine) -> None:
+def test_a_new_api_key_is_replayed_without_the_key(api: Api, engine: Engine) -> None:
     first = post(api, "/v1/api-keys", {"name": "laptop"}, "new-key")
     assert first.status_code == 201
     assert first.headers["Cache-Control"] == "no-store"
-    assert_problem(post(api, "/v1/api-keys", {"name": "laptop"}, "new-key"), 409)
+    replayed = post(api, "/v1/api-keys", {"name": "laptop"}, "new-key")
+    assert (replayed.status_code, replayed.headers["Idempotent-Replayed"]) == (201, "true")
+    assert replayed.json() == {name: value for name, value in first.json().items() if name != "key"}
     assert [k["name"] for k in api.get("/v1/api-keys").json()["data"]] == ["first key", "laptop"]
     (row,) = rows(engine)
-    assert (row.status_code, row.response_body) == (201, None)
-    assert first.json()["key"].encode() not in repr(row.response_headers).encode()
+    assert row.status_code == 201 and row.response_body is not None
+    assert first.json()["key"].encode() not in row.response_body + repr(row.response_headers).encode()
 
 
-def test_an_integration_secret_is_not_kept_for_replays(api: Api, engine: Engine) -> None:
+def test_an_integration_secret_is_replayed_without_the_secret(api: Api, engine: Engine) -> None:
     body = {"provider": "standard", "company": "Acme"}
     first = post(api, "/v1/integrations", body, "connect")
     assert (first.status_code, first.headers["Cache-Control"]) == (201, "no-store")
-    assert_problem(post(api, "/v1/integrations", body, "connect"), 409)
+    replayed = post(api, "/v1/integrations", body, "connect")
+    assert replayed.status_code == 201
+    assert replayed.json() == {name: value for name, value in first.json().items() if name != "secret"}
     assert len(api.get("/v1/integrations").json()["data"]) == 1
     (row,) = rows(engine)
-    assert row.response_body is None
+    assert row.response_body is not None and first.json()["secret"].encode() not in row.response_body
 
 
 @pytest.mark.parametrize("key", ["", " ", "x" * 256, "clé"])
@@ -303,18 +352,6 @@ def test_a_key_that_was_taken_a_moment_ago_is_read_back(
         found = service.claim(session, scope=scope, fingerprint="other", ttl=timedelta(hours=24))
         session.rollback()
     assert (found.outcome, len(calls)) == (service.Outcome.MISMATCH, 2)
-
-
-def test_bookkeeping_of_an_attempt_that_was_taken_over_changes_nothing(api: Api, engine: Engine) -> None:
-    assert post(api, "/v1/interviews", INTERVIEW, "done").status_code == 201
-    (row,) = rows(engine)
-    with Session(engine, execution_options={WRITE_OPTION: True}) as session:
-        service.finish(session, key_id=row.id, attempt="someone else", status_code=500, headers=[], body=b"")
-        service.finish(session, key_id="no such key", attempt=row.attempt, status_code=500, headers=[], body=b"")
-        service.release(session, key_id=row.id, attempt=row.attempt)  # committed: kept
-        session.commit()
-    (after,) = rows(engine)
-    assert (after.status_code, after.response_body) == (row.status_code, row.response_body)
 
 
 def test_the_worker_deletes_expired_keys(api: Api, app: FastAPI, engine: Engine) -> None:
