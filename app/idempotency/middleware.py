@@ -235,9 +235,6 @@ def document(schema: dict[str, Any]) -> None:
                     "schema": {"type": "string", "enum": ["true"]},
                 }
         conflict = responses.setdefault("409", {"description": "", "content": {}})
-        note = (
-            "A request with the same `Idempotency-Key` is still running (retry after `Retry-After`), "
-            "or it succeeded with an answer that is not kept (a secret shown once)"
-        )
+        note = "A request with the same `Idempotency-Key` is still running (retry after `Retry-After`)"
         conflict["description"] = f"{conflict['description']}; or: {note}" if conflict["description"] else note
         conflict["content"].setdefault("application/problem+json", {"schema": {"$ref": "#/components/schemas/Problem"}})
