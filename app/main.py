@@ -29,7 +29,7 @@ from app.core.limits import RATE_LIMIT_HEADERS, BodyLimitMiddleware, RateLimiter
 from app.core.observability import REQUEST_ID_HEADER, HttpMetrics, RequestContextMiddleware
 from app.core.problems import UNAVAILABLE_RESPONSES, ServiceUnavailable
 from app.core.query import reject_unknown_query_parameters
-from app.core.session import Database, SessionDep, get_session
+from app.core.session import LOOKUP_THREADS, Database, SessionDep, get_session
 from app.events.router import router as events_router
 from app.followups.router import router as followups_router
 from app.idempotency import middleware as idempotency
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Sync routes run in AnyIO's thread pool (40 threads unless set here); the
         # connection pool has as many connections (app.core.session).
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.thread_pool_size + LOOKUP_THREADS
         # With SQLite, reminders go out from this process (see app.worker).
         worker = EmbeddedWorker(database.engine, settings).start() if settings.runs_embedded_worker else None
         if settings.gc_freeze:
@@ -220,7 +220,7 @@ def _add_docs(app: FastAPI) -> None:
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/docs", include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
+    async def swagger_ui() -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="followup - Swagger UI",
@@ -231,7 +231,7 @@ def _add_docs(app: FastAPI) -> None:
         )
 
     @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
+    async def redoc() -> HTMLResponse:
         return get_redoc_html(
             openapi_url="/openapi.json",
             title="followup - ReDoc",

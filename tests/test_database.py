@@ -24,6 +24,7 @@ from app.core import database as db
 from app.core.columns import UTCDateTime
 from app.core.config import Settings
 from app.core.database import WRITE_OPTION, create_db_engine, database_unavailable, is_sqlite
+from app.core.session import LOOKUP_THREADS
 from app.main import create_app
 from app.models import metadata
 
@@ -120,7 +121,7 @@ def test_the_lifespan_sizes_the_thread_pool(database_url: str) -> None:
     with TestClient(application) as client:
         tokens = client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
     application.state.database.engine.dispose()
-    assert tokens == 7
+    assert tokens == 7 + LOOKUP_THREADS
 
 
 def test_more_requests_than_connections_queue_instead_of_starving(database_url: str, engine: Engine) -> None:

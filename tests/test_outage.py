@@ -4,9 +4,13 @@ back, the same process serves again."""
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -68,6 +72,21 @@ def test_postgres_stopped_then_started_again(private_postgres: PrivatePostgres) 
         assert_unavailable(client.post("/v1/interviews", json=INTERVIEW, headers=retry))
         assert_unavailable(client.get("/readyz"))
         assert client.get("/healthz").status_code == 200
+        # Many at once, as a home screen's clients would: each is answered within the bound.
+        started = time.monotonic()
+        answers: list[httpx.Response] = []
+        threads = [
+            threading.Thread(target=lambda: answers.append(client.get(next_action, headers=headers)))
+            for _ in range(20)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        for answer in answers:
+            assert_unavailable(answer)
+        assert len(answers) == 20
+        assert time.monotonic() - started < 2 * (app.state.settings.db_wait_seconds + 2)
 
         private_postgres.start()
         assert client.get("/readyz").status_code == 200
@@ -124,3 +143,68 @@ def test_sql_errors_that_are_bugs_stay_500(tmp_path: Path) -> None:
             headers = {"Authorization": "Bearer fu_abc_def"} | extra
             assert_problem(client.post("/v1/interviews", json=INTERVIEW, headers=headers), 500)
     bare.state.database.engine.dispose()
+
+
+class Blackhole:
+    """A TCP port that accepts connections (the kernel's backlog) and never answers: a
+    database server that hangs, the case where only timeouts bound the wait."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(1024)
+        self.port: int = self.socket.getsockname()[1]
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+@pytest.mark.slow
+def test_every_request_is_answered_within_the_bound_while_the_database_hangs(tmp_path: Path) -> None:
+    """40 requests at once over every kind of path, to 2 slots, while every connection
+    attempt hangs: each is answered 503 within the slot wait plus the connect timeout."""
+    hole = Blackhole()
+    settings = Settings(
+        database_url=f"postgresql+psycopg://postgres@127.0.0.1:{hole.port}/followup",
+        thread_pool_size=2,
+        db_connect_timeout_seconds=1,
+        db_wait_seconds=1,
+        auth_cache_seconds=0,
+        embedded_worker=False,
+    )
+    bound = settings.db_wait_seconds + settings.db_connect_timeout_seconds
+    app = create_app(settings)
+    headers = {"Authorization": "Bearer fu_abcdefabcdef_" + "x" * 32}
+    requests = [
+        ("GET", "/v1/interviews/some-id/next-action", {}),
+        ("GET", "/v1/follow-ups", {}),
+        ("POST", "/v1/interviews", {"json": INTERVIEW}),
+        ("POST", "/v1/interviews", {"json": INTERVIEW, "headers": {"Idempotency-Key": "k"}}),
+        ("GET", "/readyz", {}),
+    ] * 8
+    answers: list[tuple[int, str, float]] = []
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+
+            def send(method: str, path: str, options: dict[str, Any]) -> None:
+                started = time.monotonic()
+                extra = options.pop("headers", {})
+                response = client.request(method, path, headers=headers | extra, **options)
+                answers.append(
+                    (response.status_code, response.headers.get("Retry-After", ""), time.monotonic() - started)
+                )
+
+            threads = [threading.Thread(target=send, args=(m, p, dict(o))) for m, p, o in requests]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+    finally:
+        hole.close()
+        app.state.database.dispose()
+    assert len(answers) == len(requests)
+    assert {(status, bool(retry_after)) for status, retry_after, _ in answers} == {(503, True)}
+    slowest = max(seconds for _, _, seconds in answers)
+    # Each waits at most for a slot, then for its own connection attempt (and the time to
+    # answer on a loaded machine): never for the others in turn.
+    assert slowest < bound * 2, slowest

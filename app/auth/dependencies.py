@@ -3,7 +3,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.security.utils import get_authorization_scheme_param
 
@@ -12,6 +11,7 @@ from app.auth.cache import KeyCache, Verified
 from app.core.limits import RateLimiter
 from app.core.observability import RESPONSE_HEADERS_SCOPE_KEY, USER_ID_SCOPE_KEY
 from app.core.problems import TooManyRequests, Unauthorized
+from app.core.session import Database
 from app.users.models import User
 
 # How the OpenAPI document names the API key (app.main documents it on every operation
@@ -29,13 +29,13 @@ def bearer_key(authorization: str | None) -> str | None:
 
 async def verified(app: FastAPI, key: str) -> Verified | None:
     """`key`, verified: from the process's cache (app.auth.cache), else from the database
-    in a worker thread. Async, so that a cached key costs no thread hop; the lookup holds
-    no session slot (app.core.session) because it never keeps its connection across a
-    hop, so it cannot starve the requests that hold one."""
+    (`Database.lookup`: not in a session slot, which the request may already hold). Async,
+    so that a cached key costs no thread hop."""
     cache: KeyCache = app.state.key_cache
     found = cache.get(service.hash_key(key))
     if found is None:
-        found = await anyio.to_thread.run_sync(partial(service.verify, app.state.database.engine, key=key))
+        database: Database = app.state.database
+        found = await database.lookup(partial(service.verify, key=key))
         if found is not None:
             cache.put(found)
     return found

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.auth import repository
@@ -16,7 +15,6 @@ from app.auth.cache import Verified
 from app.auth.models import ApiKey
 from app.core.pagination import decode_cursor, page
 from app.core.problems import NotFound
-from app.core.session import unit_of_work
 from app.users import service as user_service
 from app.users.models import User
 
@@ -63,11 +61,10 @@ def authenticate(session: Session, *, key: str) -> tuple[User, ApiKey] | None:
     return (user, api_key) if hmac.compare_digest(api_key.key_hash, hash_key(plain)) else None
 
 
-def verify(engine: Engine, *, key: str) -> Verified | None:
-    """`authenticate` in a read transaction of its own (the request's dependency runs it in
-    a worker thread when the key is not in the process's cache)."""
-    with unit_of_work(engine, writes=False) as session:
-        found = authenticate(session, key=key)
+def verify(session: Session, *, key: str) -> Verified | None:
+    """`authenticate`, as the process's cache keeps it (the request's dependency runs it
+    in a read transaction of its own when the key is not in the cache)."""
+    found = authenticate(session, key=key)
     if found is None:
         return None
     user, api_key = found

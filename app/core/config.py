@@ -26,7 +26,11 @@ class Settings(BaseSettings):
     # Connections beyond the pool, for work outside the requests' slots (the worker).
     db_pool_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=30.0, gt=0)
-    db_connect_timeout_seconds: int = Field(default=5, ge=1)
+    db_connect_timeout_seconds: int = Field(default=3, ge=1)
+    # How long a request waits for one of the session slots (app.core.session) before it
+    # is answered 503: with the connect timeout, the bound on an answer while the database
+    # is away or overloaded.
+    db_wait_seconds: float = Field(default=3.0, gt=0, le=60)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

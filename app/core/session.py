@@ -16,7 +16,7 @@ requests beyond that wait on the event loop, holding neither a thread nor a conn
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -30,6 +30,7 @@ from sqlmodel import Session
 
 from app.core.config import Settings
 from app.core.database import WRITE_OPTION, create_db_engine
+from app.core.problems import ServiceUnavailable
 
 T = TypeVar("T")
 
@@ -39,7 +40,10 @@ WRITES_SCOPE_KEY = "followup.writes"
 # A unit of work that middleware opened around the request (see `RequestUnitOfWork`).
 UNIT_OF_WORK_SCOPE_KEY = "followup.unit_of_work"
 
-_SLOTS: RunVar[WeakKeyDictionary[Database, CapacityLimiter]] = RunVar("followup_session_slots")
+_LIMITERS: RunVar[WeakKeyDictionary[Database, dict[str, CapacityLimiter]]] = RunVar("followup_session_limiters")
+# Worker threads for lookups outside the requests' units of work, beside the slots' threads
+# (the application's thread pool has thread_pool_size + LOOKUP_THREADS).
+LOOKUP_THREADS = 4
 
 
 class Database:
@@ -49,20 +53,60 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.engine: Engine = create_db_engine(settings)
         self.size = settings.thread_pool_size
+        self.wait_seconds = settings.db_wait_seconds
 
     def slots(self) -> CapacityLimiter:
+        return self._limiter("slots", self.size)
+
+    def _limiter(self, name: str, size: int) -> CapacityLimiter:
         # AnyIO primitives belong to one event loop; the tests run several, one per client.
-        per_loop = _SLOTS.get(None)
+        per_loop = _LIMITERS.get(None)
         if per_loop is None:
             per_loop = WeakKeyDictionary()
-            _SLOTS.set(per_loop)
-        slots = per_loop.get(self)
-        if slots is None:
-            slots = per_loop[self] = CapacityLimiter(self.size)
-        return slots
+            _LIMITERS.set(per_loop)
+        limiters = per_loop.setdefault(self, {})
+        if name not in limiters:
+            limiters[name] = CapacityLimiter(size)
+        return limiters[name]
+
+    async def lookup(self, work: Callable[[Session], T]) -> T:
+        """A short read in a transaction of its own, before the request's unit of work
+        (an API key's verification): in one of `LOOKUP_THREADS` worker threads kept
+        beside the slots' (so a lookup never takes a thread a slot holder needs), waited
+        for at most `wait_seconds` like a slot."""
+        lookups = self._limiter("lookups", LOOKUP_THREADS)
+        try:
+            with anyio.fail_after(self.wait_seconds):
+                await lookups.acquire()
+        except TimeoutError:
+            raise ServiceUnavailable("The service is busy; retry shortly.") from None
+        try:
+            return await anyio.to_thread.run_sync(_read, self.engine, work)
+        finally:
+            lookups.release()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """One of the slots, waited for at most `wait_seconds`: past that the database is
+        away or overloaded, and the request is answered 503 rather than left waiting."""
+        slots = self.slots()
+        try:
+            with anyio.fail_after(self.wait_seconds):
+                await slots.acquire()
+        except TimeoutError:
+            raise ServiceUnavailable("The service is busy; retry shortly.") from None
+        try:
+            yield
+        finally:
+            slots.release()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _read(engine: Engine, work: Callable[[Session], T]) -> T:
+    with unit_of_work(engine, writes=False) as session:
+        return work(session)
 
 
 def _new_session(engine: Engine, *, writes: bool) -> Session:
@@ -117,7 +161,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         return
     writes = request.method not in ("GET", "HEAD", "OPTIONS") or request.scope.get(WRITES_SCOPE_KEY, False)
     database: Database = request.app.state.database
-    async with database.slots():
+    async with database.slot():
         session = _new_session(database.engine, writes=writes)
         try:
             yield session

@@ -15,6 +15,7 @@ answer, or runs if the first changed nothing (an error); after waiting 10 second
 from __future__ import annotations
 
 import hashlib
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -27,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth.dependencies import bearer_key, verified
 from app.core.database import database_unavailable
 from app.core.etags import SECRET_FIELDS
-from app.core.problems import ProblemError, problem_response, unavailable_response
+from app.core.problems import ProblemError, ServiceUnavailable, problem_response, render, unavailable_response
 from app.core.session import Database, RequestUnitOfWork
 from app.idempotency import service
 from app.idempotency.models import IdempotencyKey
@@ -91,6 +92,9 @@ class IdempotencyMiddleware:
         api_key = bearer_key(headers.get("authorization"))
         try:
             found_key = await verified(app, api_key) if api_key is not None else None
+        except ServiceUnavailable as busy:
+            await render(busy)(scope, receive, send)
+            return
         except SQLAlchemyError as error:
             if not database_unavailable(error):
                 raise
@@ -104,23 +108,42 @@ class IdempotencyMiddleware:
         digest = fingerprint(scope.get("query_string", b""), body)
         ttl = timedelta(hours=app.state.settings.idempotency_key_hours)
         database: Database = app.state.database
-        async with database.slots():
-            work = RequestUnitOfWork(database)
+        async with AsyncExitStack() as stack:
             try:
-                found = await work.run(partial(service.claim, scope=request_scope, fingerprint=digest, ttl=ttl))
-            except BaseException as error:
-                await work.rollback()
-                if isinstance(error, SQLAlchemyError) and database_unavailable(error):
-                    await unavailable_response()(scope, receive, send)
-                    return
-                raise
-            if found.outcome is not Outcome.CLAIMED:
-                answer = _answer_without_running(found)  # read before the rollback expires the row
-                await work.rollback()
-                await answer(scope, receive, send)
+                await stack.enter_async_context(database.slot())
+            except ServiceUnavailable as busy:
+                await render(busy)(scope, receive, send)
                 return
-            assert found.row is not None
-            await _run(self.app, work, found.row, scope, replay_body(body, receive), send)
+            await _claim_and_run(self.app, database, request_scope, digest, ttl, scope, body, receive, send)
+
+
+async def _claim_and_run(
+    app: ASGIApp,
+    database: Database,
+    request_scope: service.Scope,
+    digest: str,
+    ttl: timedelta,
+    scope: Scope,
+    body: bytes,
+    receive: Receive,
+    send: Send,
+) -> None:
+    work = RequestUnitOfWork(database)
+    try:
+        found = await work.run(partial(service.claim, scope=request_scope, fingerprint=digest, ttl=ttl))
+    except BaseException as error:
+        await work.rollback()
+        if isinstance(error, SQLAlchemyError) and database_unavailable(error):
+            await unavailable_response()(scope, receive, send)
+            return
+        raise
+    if found.outcome is not Outcome.CLAIMED:
+        answer = _answer_without_running(found)  # read before the rollback expires the row
+        await work.rollback()
+        await answer(scope, receive, send)
+        return
+    assert found.row is not None
+    await _run(app, work, found.row, scope, replay_body(body, receive), send)
 
 
 async def _run(

@@ -20,7 +20,8 @@ from app.users.models import User
 
 
 def user_of(api: Api, engine: Engine) -> User:
-    found = auth_service.verify(engine, key=api.headers["Authorization"].removeprefix("Bearer "))
+    with Session(engine) as session:
+        found = auth_service.verify(session, key=api.headers["Authorization"].removeprefix("Bearer "))
     assert found is not None
     return found.user
 
