@@ -21,6 +21,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict app
+	PYTHONPATH=tests $(BIN)/lint-imports
 	$(BIN)/hadolint --failure-threshold warning Dockerfile
 
 test: lint

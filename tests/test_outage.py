@@ -76,8 +76,7 @@ def test_postgres_stopped_then_started_again(private_postgres: PrivatePostgres) 
         started = time.monotonic()
         answers: list[httpx.Response] = []
         threads = [
-            threading.Thread(target=lambda: answers.append(client.get(next_action, headers=headers)))
-            for _ in range(20)
+            threading.Thread(target=lambda: answers.append(client.get(next_action, headers=headers))) for _ in range(20)
         ]
         for thread in threads:
             thread.start()
