@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.etags import REPLAY_NOTE
+
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "laptop"}]})
@@ -21,4 +23,7 @@ class ApiKeyPublic(BaseModel):
 
 
 class ApiKeyCreated(ApiKeyPublic):
-    key: str = Field(description="The API key itself. It is shown only this once; keep it safe.")
+    key: str | None = Field(
+        default=None,
+        description="The API key itself. It is shown only this once; keep it safe." + REPLAY_NOTE,
+    )

@@ -27,10 +27,10 @@ class Settings(BaseSettings):
     db_pool_overflow: int = Field(default=10, ge=0)
     db_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     db_connect_timeout_seconds: int = Field(default=3, ge=1)
-    # How long a request waits for one of the session slots (app.core.session) before it
-    # is answered 503: with the connect timeout, the bound on an answer while the database
-    # is away or overloaded.
-    db_wait_seconds: float = Field(default=3.0, gt=0, le=60)
+    # How long a request queues for one of the session slots (app.core.session) while the
+    # requests ahead of it use the database, before it is answered 503. While the database
+    # is away, the first request that finds it so releases all of them at once.
+    db_wait_seconds: float = Field(default=30.0, gt=0, le=300)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

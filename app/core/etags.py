@@ -129,6 +129,11 @@ def send(response: Response, tagged: Tagged[T], if_none_match: str | None = None
 # The fields of an answer marked `shown_once` that hold the secret: a replay of the
 # answer to a retry leaves them out (app.idempotency).
 SECRET_FIELDS = ("key", "secret")
+# What their descriptions say of it.
+REPLAY_NOTE = (
+    " Absent from a replay of this answer (`Idempotent-Replayed: true`): a retry with the same"
+    " `Idempotency-Key` learns what was created, never the secret again."
+)
 
 
 def shown_once(response: Response) -> None:

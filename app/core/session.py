@@ -15,6 +15,7 @@ requests beyond that wait on the event loop, holding neither a thread nor a conn
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any, TypeVar
@@ -24,7 +25,8 @@ import anyio.to_thread
 from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 from fastapi import Depends, Request
-from sqlalchemy.engine import Engine
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -41,6 +43,11 @@ WRITES_SCOPE_KEY = "followup.writes"
 UNIT_OF_WORK_SCOPE_KEY = "followup.unit_of_work"
 
 _LIMITERS: RunVar[WeakKeyDictionary[Database, dict[str, CapacityLimiter]]] = RunVar("followup_session_limiters")
+# How long the database is taken to be away once a connection could not be opened (the
+# Retry-After of the 503): the requests that wait for a slot meanwhile are answered at once.
+UNAVAILABLE_SECONDS = 5.0
+# How often a request waiting for a slot looks whether the database was found away.
+CHECK_EVERY_SECONDS = 0.1
 # Worker threads for lookups outside the requests' units of work, beside the slots' threads
 # (the application's thread pool has thread_pool_size + LOOKUP_THREADS).
 LOOKUP_THREADS = 4
@@ -63,6 +70,12 @@ class Database:
         )
         self.size = settings.thread_pool_size
         self.wait_seconds = settings.db_wait_seconds
+        # Until then (monotonic time) the database is taken to be away: a connection that
+        # could not be opened marks it, and the requests waiting for a slot meanwhile are
+        # answered 503 at once instead of each finding out in turn. (A connection lost in
+        # the middle of a request does not: the pool replaces it for the next ones.)
+        self.unavailable_until = 0.0
+        event.listen(self.engine, "handle_error", self._on_error)
 
     def slots(self) -> CapacityLimiter:
         return self._limiter("slots", self.size)
@@ -82,13 +95,9 @@ class Database:
         """A short read in a transaction of its own, before the request's unit of work
         (an API key's verification): in one of `LOOKUP_THREADS` worker threads kept
         beside the slots' (so a lookup never takes a thread a slot holder needs), waited
-        for at most `wait_seconds` like a slot."""
+        for like a slot."""
         lookups = self._limiter("lookups", LOOKUP_THREADS)
-        try:
-            with anyio.fail_after(self.wait_seconds):
-                await lookups.acquire()
-        except TimeoutError:
-            raise ServiceUnavailable("The service is busy; retry shortly.") from None
+        await self._acquire(lookups)
         try:
             return await anyio.to_thread.run_sync(_read, self.engine, work)
         finally:
@@ -96,18 +105,38 @@ class Database:
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        """One of the slots, waited for at most `wait_seconds`: past that the database is
-        away or overloaded, and the request is answered 503 rather than left waiting."""
+        """One of the slots (`_acquire`)."""
         slots = self.slots()
-        try:
-            with anyio.fail_after(self.wait_seconds):
-                await slots.acquire()
-        except TimeoutError:
-            raise ServiceUnavailable("The service is busy; retry shortly.") from None
+        await self._acquire(slots)
         try:
             yield
         finally:
             slots.release()
+
+    def _on_error(self, context: ExceptionContext) -> None:
+        if context.connection is None:  # while opening a connection
+            self.unavailable_until = time.monotonic() + UNAVAILABLE_SECONDS
+
+    async def _acquire(self, limiter: CapacityLimiter) -> None:
+        """A place in `limiter`, waited for while the requests ahead of this one use the
+        database (up to `wait_seconds` under load), but not while it is away: once a
+        connection could not be opened, every request still waiting is answered 503. A
+        request that finds a place free tries the database all the same, so the first
+        one after the database is back is served."""
+        deadline = time.monotonic() + self.wait_seconds
+        waited = False
+        while True:
+            with anyio.move_on_after(CHECK_EVERY_SECONDS):
+                await limiter.acquire()
+                if waited and time.monotonic() < self.unavailable_until:
+                    limiter.release()
+                    raise ServiceUnavailable("The database is unavailable; retry shortly.")
+                return
+            waited = True
+            if time.monotonic() < self.unavailable_until:
+                raise ServiceUnavailable("The database is unavailable; retry shortly.")
+            if time.monotonic() >= deadline:
+                raise ServiceUnavailable("The service is busy; retry shortly.")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt
 
+from app.core.etags import REPLAY_NOTE
 from app.core.schemas import Name, UTCTime
 from app.integrations.models import DeliveryResult
 from app.integrations.providers import Provider
@@ -77,7 +78,10 @@ class IntegrationPublic(BaseModel):
 
 
 class IntegrationWithSecret(IntegrationPublic):
-    secret: str = Field(description="The secret. It is shown only in this response; keep it safe.")
+    secret: str | None = Field(
+        default=None,
+        description="The secret. It is shown only in this response; keep it safe." + REPLAY_NOTE,
+    )
 
 
 class AtsDeliveryPublic(BaseModel):

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
+from app.core.etags import REPLAY_NOTE
 from app.core.schemas import NotNull, UTCTime
 from app.followups.schemas import InterviewSummary, NextActionPublic
 from app.rules import Action
@@ -110,8 +111,10 @@ class EndpointPublic(BaseModel):
 
 
 class EndpointWithSecret(EndpointPublic):
-    secret: str = Field(
-        description="The signing secret (`whsec_` + base64 of 32 random bytes). Shown only this once; keep it safe.",
+    secret: str | None = Field(
+        default=None,
+        description="The signing secret (`whsec_` + base64 of 32 random bytes). Shown only this once; keep it safe."
+        + REPLAY_NOTE,
         examples=["whsec_vbtlw0KETI7TAn9xuvAsMKuISEUC7AbKpCOW3yQyeBs="],
     )
 
