@@ -1,0 +1,97 @@
+"""Every request sent is an attempt on record: written before sending, settled after, and
+`unknown` when its worker died in between."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from conftest import Api
+from sqlalchemy.engine import Engine
+from webhook_support import Clock, MakeWorker, Receiver, Reply, subscribe
+
+from app.core.session import unit_of_work
+from app.webhooks_out import delivery
+from app.worker import Worker
+
+pytestmark = pytest.mark.usefixtures("allow_private")
+
+
+def lease(worker: Worker) -> timedelta:
+    return timedelta(seconds=worker.settings.webhooks_lease_seconds)
+
+
+def claim_and_send(engine: Engine, worker: Worker, clock: Clock) -> list[tuple[delivery.Claim, delivery.Outcome]]:
+    """What a worker killed mid-send leaves behind: its claims committed, its requests sent,
+    no outcome recorded."""
+    with unit_of_work(engine, writes=True) as session:
+        claims = delivery.claim(session, now=clock(), limit=10, lease=lease(worker))
+    return [(claim, delivery.send(worker.client, claim, allow_private=True)) for claim in claims]
+
+
+def shown(api: Api, endpoint: dict[str, Any], delivery_id: str) -> dict[str, Any]:
+    response = api.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries/{delivery_id}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_an_attempt_whose_worker_died_stays_on_record_as_unknown(
+    engine: Engine, api: Api, receiver: Receiver, make_worker: MakeWorker, clock: Clock
+) -> None:
+    endpoint = subscribe(api, receiver)
+    sent = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json()
+    worker = make_worker()
+    claim_and_send(engine, worker, clock)
+    (attempt,) = shown(api, endpoint, sent["id"])["attempts"]
+    assert (attempt["status"], attempt["status_code"], attempt["next_attempt_at"]) == ("sending", None, None)
+
+    assert worker.run_once().attempted == 0  # still leased to the dead worker
+    assert [a["status"] for a in shown(api, endpoint, sent["id"])["attempts"]] == ["sending"]
+    clock.advance(seconds=lease(worker).total_seconds() + 1)
+    assert worker.run_once().attempted == 1
+
+    read = shown(api, endpoint, sent["id"])
+    assert [(a["status"], a["status_code"]) for a in read["attempts"]] == [("unknown", None), ("succeeded", 200)]
+    assert (read["status"], read["attempt_count"]) == ("succeeded", 1)  # an unknown attempt does not count
+    assert len(receiver.received) == len(read["attempts"])
+    assert {r.webhook_id for r in receiver.received} == {sent["webhook_id"]}
+    assert read["last_attempt_at"] == read["attempts"][1]["attempted_at"]
+
+
+def test_a_worker_that_overran_its_lease_records_its_answer_after_all(
+    engine: Engine, api: Api, receiver: Receiver, make_worker: MakeWorker, clock: Clock
+) -> None:
+    endpoint = subscribe(api, receiver)
+    receiver.script = [Reply(503)]
+    sent = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json()
+    slow = make_worker()
+    ((claim, outcome),) = claim_and_send(engine, slow, clock)
+    attempted_at = clock()
+    clock.advance(seconds=lease(slow).total_seconds() + 1)
+    assert make_worker().run_once().attempted == 1  # the lease ran out: sent again
+    with unit_of_work(engine, writes=True) as session:
+        delivery.record(session, claim, outcome, attempted_at=attempted_at, jitter=0.0, disable_after=timedelta(days=5))
+
+    read = shown(api, endpoint, sent["id"])
+    assert [(a["status"], a["status_code"]) for a in read["attempts"]] == [("failed", 503), ("succeeded", 200)]
+    assert read["status"] == "succeeded"
+    assert len(receiver.received) == len(read["attempts"])
+
+
+def test_a_dead_workers_attempt_to_a_disabled_endpoint_is_marked_unknown(
+    engine: Engine, api: Api, receiver: Receiver, make_worker: MakeWorker, clock: Clock
+) -> None:
+    endpoint = subscribe(api, receiver)
+    sent = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json()
+    worker = make_worker()
+    claim_and_send(engine, worker, clock)
+    api.patch(f"/v1/webhook-endpoints/{endpoint['id']}", {"enabled": False})
+    clock.advance(seconds=lease(worker).total_seconds() + 1)
+    assert worker.run_once().attempted == 0  # nothing is sent to a disabled endpoint
+
+    read = shown(api, endpoint, sent["id"])
+    assert read["status"] == "failed"
+    assert [a["status"] for a in read["attempts"]] == ["unknown"]
+    assert len(receiver.received) == 1
