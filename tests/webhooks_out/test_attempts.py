@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from conftest import Api
 from sqlalchemy.engine import Engine
-from webhook_support import Clock, MakeWorker, Receiver, Reply, subscribe
+from webhook_support import Clock, MakeWorker, Receiver, Reply, deliveries, subscribe
 
 from app.core.session import unit_of_work
 from app.webhooks_out import delivery
@@ -22,11 +23,13 @@ def lease(worker: Worker) -> timedelta:
     return timedelta(seconds=worker.settings.webhooks_lease_seconds)
 
 
-def claim_and_send(engine: Engine, worker: Worker, clock: Clock) -> list[tuple[delivery.Claim, delivery.Outcome]]:
+def claim_and_send(
+    engine: Engine, worker: Worker, clock: Clock, limit: int = 10
+) -> list[tuple[delivery.Claim, delivery.Outcome]]:
     """What a worker killed mid-send leaves behind: its claims committed, its requests sent,
     no outcome recorded."""
     with unit_of_work(engine, writes=True) as session:
-        claims = delivery.claim(session, now=clock(), limit=10, lease=lease(worker))
+        claims = delivery.claim(session, now=clock(), limit=limit, lease=lease(worker))
     return [(claim, delivery.send(worker.client, claim, allow_private=True)) for claim in claims]
 
 
@@ -95,3 +98,40 @@ def test_a_dead_workers_attempt_to_a_disabled_endpoint_is_marked_unknown(
     assert read["status"] == "failed"
     assert [a["status"] for a in read["attempts"]] == ["unknown"]
     assert len(receiver.received) == 1
+
+
+def test_two_workers_take_over_a_dead_workers_deliveries_once_each(
+    database_url: str, engine: Engine, api: Api, receiver: Receiver, make_worker: MakeWorker, clock: Clock
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time; side-by-side workers are a Postgres setup")
+    endpoint = subscribe(api, receiver)
+    for _ in range(40):
+        api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test")
+    dead = make_worker()
+    assert len(claim_and_send(engine, dead, clock, limit=40)) == 40
+    clock.advance(seconds=lease(dead).total_seconds() + 1)
+    workers = [make_worker(webhooks_concurrency=3), make_worker(webhooks_concurrency=3)]
+    start = threading.Barrier(len(workers))
+    errors: list[BaseException] = []
+
+    def run(worker: Worker) -> None:
+        try:
+            start.wait()
+            while worker.run_once():
+                pass
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(worker,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    # Each message twice: once by the dead worker, once by one of the two that took over.
+    assert set(receiver.id_counts().values()) == {2}
+    shown = deliveries(api, endpoint["id"], limit=200)
+    assert len(shown) == 40
+    assert {tuple(a["status"] for a in d["attempts"]) for d in shown} == {("unknown", "succeeded")}
