@@ -80,12 +80,12 @@ class Claim:
 
     delivery_id: str
     attempt_id: str
+    leased_until: datetime
     endpoint_id: str
     url: str
     message_id: str
     payload: str
     secrets: tuple[str, ...]
-    manual: bool
 
 
 @dataclass(frozen=True)
@@ -115,22 +115,24 @@ def claim(session: Session, *, now: datetime, limit: int, lease: timedelta) -> l
     repository.mark_unsettled_unknown(session, now=now)
     claims = []
     for delivery, endpoint in repository.claim_deliveries(session, now=now, limit=limit):
+        # A delivery off its schedule (succeeded or failed) is due again only by a retry by hand.
         manual = delivery.status != DeliveryStatus.PENDING
         attempt = WebhookAttempt(delivery_id=delivery.id, attempted_at=now, manual=manual, state=AttemptState.SENDING)
         session.add(attempt)
-        delivery.locked_until = now + lease
+        leased_until = now + lease
+        delivery.locked_until = leased_until
         delivery.last_attempt_at = now
         session.add(delivery)
         claims.append(
             Claim(
                 delivery_id=delivery.id,
                 attempt_id=attempt.id,
+                leased_until=leased_until,
                 endpoint_id=endpoint.id,
                 url=endpoint.url,
                 message_id=delivery.message_id,
                 payload=delivery.payload,
                 secrets=active_secrets(endpoint, now),
-                manual=manual,
             )
         )
     session.flush()
@@ -207,8 +209,11 @@ def record(
     attempt = repository.get_attempt_for_record(session, attempt_id=claim.attempt_id)
     if endpoint is None or delivery is None or attempt is None:
         return  # the endpoint was deleted meanwhile, with its deliveries and attempts
-    # Read again: the endpoint may have been disabled (and this delivery failed) meanwhile.
-    scheduled = delivery.status == DeliveryStatus.PENDING
+    # Read again: the endpoint may have been disabled (and this delivery failed) meanwhile,
+    # or this worker overran its lease and another one took the delivery over. Either way
+    # its plan is no longer this worker's to make: only a success is news.
+    leased = delivery.locked_until == claim.leased_until
+    scheduled = leased and delivery.status == DeliveryStatus.PENDING
     disabled_reason = None
     if outcome.succeeded:
         endpoint.failing_since = None
@@ -233,8 +238,10 @@ def record(
             delivery.status = DeliveryStatus.FAILED
         else:
             next_attempt_at = attempted_at + delay
-    delivery.next_attempt_at = next_attempt_at
-    delivery.locked_until = None
+    if leased or outcome.succeeded:
+        delivery.next_attempt_at = next_attempt_at
+    if leased:
+        delivery.locked_until = None
     session.add(delivery)
     # Settled even when a sweep marked it `unknown` because this worker overran its lease:
     # the answer is known after all.

@@ -63,23 +63,56 @@ def test_an_attempt_whose_worker_died_stays_on_record_as_unknown(
     assert read["last_attempt_at"] == read["attempts"][1]["attempted_at"]
 
 
-def test_a_worker_that_overran_its_lease_records_its_answer_after_all(
+def settle(engine: Engine, claim: delivery.Claim, outcome: delivery.Outcome) -> None:
+    """What a worker that was slow, not dead, does last."""
+    with unit_of_work(engine, writes=True) as session:
+        delivery.record(
+            session, claim, outcome, attempted_at=claim.leased_until, jitter=0.0, disable_after=timedelta(days=5)
+        )
+
+
+def test_a_worker_that_overran_its_lease_records_its_answer_and_leaves_the_rest_to_the_next(
     engine: Engine, api: Api, receiver: Receiver, make_worker: MakeWorker, clock: Clock
 ) -> None:
     endpoint = subscribe(api, receiver)
     receiver.script = [Reply(503)]
     sent = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json()
-    slow = make_worker()
-    ((claim, outcome),) = claim_and_send(engine, slow, clock)
-    attempted_at = clock()
-    clock.advance(seconds=lease(slow).total_seconds() + 1)
-    assert make_worker().run_once().attempted == 1  # the lease ran out: sent again
-    with unit_of_work(engine, writes=True) as session:
-        delivery.record(session, claim, outcome, attempted_at=attempted_at, jitter=0.0, disable_after=timedelta(days=5))
+    worker = make_worker()
+    ((slow, slow_outcome),) = claim_and_send(engine, worker, clock)
+    clock.advance(seconds=lease(worker).total_seconds() + 1)
+    ((taking_over, outcome),) = claim_and_send(engine, worker, clock)
+    settle(engine, slow, slow_outcome)
 
+    # The slow worker's failure is on record, but the delivery stays with the worker that
+    # took it over: still leased, not sent a third time.
+    assert worker.run_once().attempted == 0
+    read = shown(api, endpoint, sent["id"])
+    assert [(a["status"], a["status_code"]) for a in read["attempts"]] == [("failed", 503), ("sending", None)]
+    assert (read["status"], read["attempt_count"]) == ("pending", 0)
+
+    settle(engine, taking_over, outcome)
     read = shown(api, endpoint, sent["id"])
     assert [(a["status"], a["status_code"]) for a in read["attempts"]] == [("failed", 503), ("succeeded", 200)]
-    assert read["status"] == "succeeded"
+    assert (read["status"], read["attempt_count"], read["next_attempt_at"]) == ("succeeded", 1, None)
+    assert len(receiver.received) == len(read["attempts"])
+
+
+def test_a_late_success_ends_the_delivery(
+    engine: Engine, api: Api, receiver: Receiver, make_worker: MakeWorker, clock: Clock
+) -> None:
+    endpoint = subscribe(api, receiver)
+    sent = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json()
+    worker = make_worker()
+    ((slow, slow_outcome),) = claim_and_send(engine, worker, clock)
+    clock.advance(seconds=lease(worker).total_seconds() + 1)
+    claim_and_send(engine, worker, clock)  # and this worker dies
+    settle(engine, slow, slow_outcome)
+    clock.advance(seconds=lease(worker).total_seconds() + 1)
+    assert worker.run_once().attempted == 0  # received: nothing more to send
+
+    read = shown(api, endpoint, sent["id"])
+    assert [a["status"] for a in read["attempts"]] == ["succeeded", "unknown"]
+    assert (read["status"], read["next_attempt_at"]) == ("succeeded", None)
     assert len(receiver.received) == len(read["attempts"])
 
 
