@@ -3,9 +3,11 @@ actions that came due, sends pending webhook deliveries, and deletes expired ide
 keys.
 
 Any number of workers may run against Postgres: each claims rows with FOR UPDATE SKIP
-LOCKED and leases deliveries before sending them, outside any transaction. Delivery is at
-least once: a worker killed mid-send leaves its leased rows to the next worker once the
-lease runs out. With SQLite the API process runs one in a thread (`EmbeddedWorker`).
+LOCKED, leases deliveries and writes their attempts before sending them, outside any
+transaction, then settles each attempt with its outcome. Delivery is at least once: a worker
+killed mid-send leaves its leased rows to the next worker once the lease runs out, and its
+attempts in the history as `unknown`. With SQLite the API process runs one in a thread
+(`EmbeddedWorker`).
 """
 
 from __future__ import annotations

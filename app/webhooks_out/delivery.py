@@ -1,5 +1,6 @@
-"""Sending deliveries: claim with a lease, send outside any transaction, record the outcome
-and plan the next attempt (the schedule, jitter and endpoint health of Svix)."""
+"""Sending deliveries: claim with a lease and write the attempt, send outside any
+transaction, settle the attempt with its outcome and plan the next one (the schedule,
+jitter and endpoint health of Svix)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from standardwebhooks import Webhook
 
 from app.core.columns import utcnow
 from app.webhooks_out import repository
-from app.webhooks_out.models import DeliveryStatus, DisabledReason, WebhookAttempt, WebhookEndpoint
+from app.webhooks_out.models import AttemptState, DeliveryStatus, DisabledReason, WebhookAttempt, WebhookEndpoint
 from app.webhooks_out.ssrf import UnsafeUrl, check_url
 
 # Waits after attempts 1 to 7; the 8th attempt is the last (about 27.6 hours in all).
@@ -78,12 +79,13 @@ class Claim:
     """A delivery a worker leased, with what it needs to send it without the database."""
 
     delivery_id: str
+    attempt_id: str
+    leased_until: datetime
     endpoint_id: str
     url: str
     message_id: str
     payload: str
     secrets: tuple[str, ...]
-    manual: bool
 
 
 @dataclass(frozen=True)
@@ -105,22 +107,32 @@ class Outcome:
 
 
 def claim(session: Session, *, now: datetime, limit: int, lease: timedelta) -> list[Claim]:
-    """Lease up to `limit` due deliveries to this worker until now + lease. The caller
-    commits before sending, so no transaction stays open during the HTTP calls; a worker
-    that dies leaves rows that another one claims once the lease has run out."""
+    """Lease up to `limit` due deliveries to this worker until now + lease, and write their
+    attempts as `sending`. The caller commits before sending, so no transaction stays open
+    during the HTTP calls, and every request sent has its attempt on record: a worker that
+    dies leaves rows that another one claims once the lease has run out, after marking the
+    dead worker's attempts `unknown`."""
+    repository.mark_unsettled_unknown(session, now=now)
     claims = []
     for delivery, endpoint in repository.claim_deliveries(session, now=now, limit=limit):
-        delivery.locked_until = now + lease
+        # A delivery off its schedule (succeeded or failed) is due again only by a retry by hand.
+        manual = delivery.status != DeliveryStatus.PENDING
+        attempt = WebhookAttempt(delivery_id=delivery.id, attempted_at=now, manual=manual, state=AttemptState.SENDING)
+        session.add(attempt)
+        leased_until = now + lease
+        delivery.locked_until = leased_until
+        delivery.last_attempt_at = now
         session.add(delivery)
         claims.append(
             Claim(
                 delivery_id=delivery.id,
+                attempt_id=attempt.id,
+                leased_until=leased_until,
                 endpoint_id=endpoint.id,
                 url=endpoint.url,
                 message_id=delivery.message_id,
                 payload=delivery.payload,
                 secrets=active_secrets(endpoint, now),
-                manual=delivery.status != DeliveryStatus.PENDING,
             )
         )
     session.flush()
@@ -186,16 +198,22 @@ def record(
     jitter: float,
     disable_after: timedelta,
 ) -> None:
-    """Store the attempt, plan the next one, and keep the endpoint's health: a success
-    clears its failure clock; 410 Gone, or failures only for `disable_after`, disable it."""
+    """Settle the attempt with its outcome, plan the next one, and keep the endpoint's
+    health: a success clears its failure clock; 410 Gone, or failures only for
+    `disable_after`, disable it."""
     # The endpoint first, then the delivery: the order in which disabling an endpoint locks
-    # them, so that the two never wait for each other.
+    # them, so that the two never wait for each other. The attempt last: the sweep that
+    # marks attempts `unknown` skips locked ones and waits for nothing.
     endpoint = repository.get_endpoint_for_record(session, endpoint_id=claim.endpoint_id)
     delivery = repository.get_delivery_for_record(session, delivery_id=claim.delivery_id)
-    if endpoint is None or delivery is None:
-        return  # the endpoint was deleted meanwhile, with its deliveries
-    # Read again: the endpoint may have been disabled (and this delivery failed) meanwhile.
-    scheduled = delivery.status == DeliveryStatus.PENDING
+    attempt = repository.get_attempt_for_record(session, attempt_id=claim.attempt_id)
+    if endpoint is None or delivery is None or attempt is None:
+        return  # the endpoint was deleted meanwhile, with its deliveries and attempts
+    # Read again: the endpoint may have been disabled (and this delivery failed) meanwhile,
+    # or this worker overran its lease and another one took the delivery over. Either way
+    # its plan is no longer this worker's to make: only a success is news.
+    leased = delivery.locked_until == claim.leased_until
+    scheduled = leased and delivery.status == DeliveryStatus.PENDING
     disabled_reason = None
     if outcome.succeeded:
         endpoint.failing_since = None
@@ -220,23 +238,20 @@ def record(
             delivery.status = DeliveryStatus.FAILED
         else:
             next_attempt_at = attempted_at + delay
-    delivery.next_attempt_at = next_attempt_at
-    delivery.locked_until = None
-    delivery.last_attempt_at = attempted_at
+    if leased or outcome.succeeded:
+        delivery.next_attempt_at = next_attempt_at
+    if leased:
+        delivery.locked_until = None
     session.add(delivery)
-    repository.add(
-        session,
-        row=WebhookAttempt(
-            delivery_id=delivery.id,
-            attempted_at=attempted_at,
-            status_code=outcome.status_code,
-            error=outcome.error,
-            response_body=outcome.response_body,
-            duration_ms=outcome.duration_ms,
-            manual=claim.manual,
-            next_attempt_at=next_attempt_at,
-        ),
-    )
+    # Settled even when a sweep marked it `unknown` because this worker overran its lease:
+    # the answer is known after all.
+    attempt.state = AttemptState.SETTLED
+    attempt.status_code = outcome.status_code
+    attempt.error = outcome.error
+    attempt.response_body = outcome.response_body
+    attempt.duration_ms = outcome.duration_ms
+    attempt.next_attempt_at = next_attempt_at
+    session.add(attempt)
     if disabled_reason is not None:
         disable(session, endpoint=endpoint, reason=disabled_reason, now=attempted_at)
     session.add(endpoint)

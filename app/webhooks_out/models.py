@@ -24,6 +24,17 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
+class AttemptState(StrEnum):
+    """Where an attempt stands. The row is written before the request is sent, so that an
+    attempt whose worker died is still on record."""
+
+    SENDING = "sending"  # the request is under way
+    SETTLED = "settled"  # the answer, or the error, is recorded
+    # The worker's lease ran out before it recorded anything: the endpoint may or may not
+    # have received the request.
+    UNKNOWN = "unknown"
+
+
 class WebhookEndpoint(SQLModel, table=True):
     __tablename__ = "webhook_endpoints"
     __table_args__ = (Index("ix_webhook_endpoints_user_id_created_at", "user_id", "created_at"),)
@@ -81,6 +92,15 @@ class WebhookAttempt(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     delivery_id: str = Field(foreign_key="webhook_deliveries.id", ondelete="CASCADE", index=True, max_length=36)
     attempted_at: datetime = Field(sa_type=UTCDateTime)
+    # Indexed for the sweep that finds attempts left `sending` by a worker that died. The
+    # server default serves the previous release during a rolling upgrade: it inserts its
+    # attempts only once they are settled, and knows nothing of this column.
+    state: str = Field(
+        default=AttemptState.SETTLED,
+        max_length=16,
+        index=True,
+        sa_column_kwargs={"server_default": AttemptState.SETTLED.value},
+    )
     status_code: int | None = None
     error: str | None = Field(default=None, max_length=500)
     response_body: str | None = Field(default=None, max_length=1000)

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from app.core.pagination import after
 from app.interviews.models import Interview
 from app.webhooks_out.models import (
+    AttemptState,
     DeliveryStatus,
     FollowUpNotice,
     WebhookAttempt,
@@ -111,6 +112,31 @@ def claim_deliveries(
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
     return session.exec(query).all()
+
+
+def mark_unsettled_unknown(session: Session, *, now: datetime) -> int:
+    """Attempts still `sending` whose delivery is no longer leased: their worker died or
+    overran its lease before recording the answer. Rows that a worker is settling right now
+    are skipped, not waited for (its answer is better than `unknown`)."""
+    query = (
+        select(WebhookAttempt.id)
+        .join(WebhookDelivery, col(WebhookDelivery.id) == col(WebhookAttempt.delivery_id))
+        .where(
+            col(WebhookAttempt.state) == AttemptState.SENDING,
+            or_(col(WebhookDelivery.locked_until).is_(None), col(WebhookDelivery.locked_until) <= now),
+        )
+        .with_for_update(of=WebhookAttempt, skip_locked=True)
+    )
+    stale = session.exec(query).all()
+    if stale:
+        session.execute(
+            update(WebhookAttempt).where(col(WebhookAttempt.id).in_(stale)).values(state=AttemptState.UNKNOWN)
+        )
+    return len(stale)
+
+
+def get_attempt_for_record(session: Session, *, attempt_id: str) -> WebhookAttempt | None:
+    return session.exec(select(WebhookAttempt).where(WebhookAttempt.id == attempt_id).with_for_update()).first()
 
 
 def get_delivery_for_record(session: Session, *, delivery_id: str) -> WebhookDelivery | None:

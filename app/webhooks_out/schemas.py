@@ -119,9 +119,21 @@ class EndpointWithSecret(EndpointPublic):
     )
 
 
-class AttemptPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+class AttemptStatus(StrEnum):
+    """`succeeded` (a 2xx answer) or `failed` (any other answer, or none: see `error`);
+    `sending` while the request is under way; `unknown` when the worker sending it stopped
+    (or overran its lease) before recording the answer, so the endpoint may or may not have
+    received the request. The delivery is then sent again with the same `webhook-id`
+    (deduplicate on it); an `unknown` attempt does not count among the 8 scheduled ones."""
 
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SENDING = "sending"
+    UNKNOWN = "unknown"
+
+
+class AttemptPublic(BaseModel):
+    status: AttemptStatus
     attempted_at: UTCTime
     status_code: int | None = Field(description="The HTTP status answered; null when no answer came.")
     error: str | None = Field(description="Why it failed; null on success.")

@@ -18,10 +18,18 @@ from app.integrations import service as integration_service
 from app.users.models import User
 from app.webhooks_out import outbox, repository
 from app.webhooks_out.delivery import disable
-from app.webhooks_out.models import DeliveryStatus, DisabledReason, WebhookDelivery, WebhookEndpoint
+from app.webhooks_out.models import (
+    AttemptState,
+    DeliveryStatus,
+    DisabledReason,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from app.webhooks_out.schemas import (
     TEST_EVENT,
     AttemptPublic,
+    AttemptStatus,
     EndpointCreate,
     EndpointPublic,
     EndpointUpdate,
@@ -122,10 +130,30 @@ def rotate_secret(session: Session, *, user: User, endpoint_id: str, settings: S
     return _with_secret(endpoint)
 
 
+def _attempt_public(attempt: WebhookAttempt) -> AttemptPublic:
+    code = attempt.status_code
+    if attempt.state == AttemptState.SENDING:
+        status = AttemptStatus.SENDING
+    elif attempt.state == AttemptState.UNKNOWN:
+        status = AttemptStatus.UNKNOWN
+    else:
+        status = AttemptStatus.SUCCEEDED if code is not None and 200 <= code < 300 else AttemptStatus.FAILED
+    return AttemptPublic(
+        status=status,
+        attempted_at=attempt.attempted_at,
+        status_code=code,
+        error=attempt.error,
+        response_body=attempt.response_body,
+        duration_ms=attempt.duration_ms,
+        manual=attempt.manual,
+        next_attempt_at=attempt.next_attempt_at,
+    )
+
+
 def _deliveries_public(session: Session, deliveries: Sequence[WebhookDelivery]) -> list[WebhookDeliveryPublic]:
     attempts: dict[str, list[AttemptPublic]] = defaultdict(list)
     for attempt in repository.list_attempts(session, delivery_ids=[d.id for d in deliveries]):
-        attempts[attempt.delivery_id].append(AttemptPublic.model_validate(attempt))
+        attempts[attempt.delivery_id].append(_attempt_public(attempt))
     return [
         WebhookDeliveryPublic(
             id=delivery.id,

@@ -63,6 +63,9 @@ def test_a_worker_killed_mid_batch_loses_nothing(
         process.send_signal(signal.SIGKILL)
         process.wait()
     receiver.default = Reply(200)
+    # The requests in flight are on record although no answer was.
+    in_flight = [a["status"] for d in deliveries(api, endpoint["id"]) for a in d["attempts"]]
+    assert in_flight == ["sending", "sending"]
 
     # Another worker takes over once the dead worker's lease has run out.
     worker = make_worker()
@@ -72,7 +75,13 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     counts = receiver.id_counts()
     assert set(counts) == sent  # every message arrived; deduplicated by webhook-id
     assert sorted(counts.values()) == [1, 1, 1, 1, 2, 2]  # the two in flight came twice
-    assert {d["status"] for d in deliveries(api, endpoint["id"])} == {"succeeded"}
+    shown = deliveries(api, endpoint["id"])
+    assert {d["status"] for d in shown} == {"succeeded"}
+    # Every request the receiver saw is in the history: the two the dead worker sent as
+    # `unknown`, since it never recorded their answers.
+    attempts = sorted(a["status"] for d in shown for a in d["attempts"])
+    assert len(attempts) == len(receiver.received) == 8
+    assert attempts == ["succeeded"] * 6 + ["unknown"] * 2
     assert receiver.unverified() == []
 
 
