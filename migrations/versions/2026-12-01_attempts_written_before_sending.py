@@ -1,7 +1,7 @@
 """Webhook attempts are written before sending: their state (sending, settled, unknown).
 
 Revision ID: 6f97c4ffb154
-Revises: 7d3b2c9e41f0
+Revises: 3c5e8a1d2b47
 Create Date: 2026-12-01 22:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6f97c4ffb154"
-down_revision: str | None = "7d3b2c9e41f0"
+down_revision: str | None = "3c5e8a1d2b47"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
