@@ -2,7 +2,8 @@
 
 The schema is built once per test session by running the migrations, on SQLite always and
 on Postgres too when a server answers at 127.0.0.1:5432 (a fresh database per run, dropped
-afterwards). Every table is emptied after each test.
+afterwards). Every table is emptied after each test. FOLLOWUP_TEST_BACKENDS (comma
+separated, both by default) narrows the run to some backends: `make check` runs SQLite only.
 """
 
 from __future__ import annotations
@@ -33,6 +34,19 @@ from app.models import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_SERVER = os.environ.get("FOLLOWUP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ("sqlite", "postgres")
+
+
+def selected_backends(value: str | None) -> list[str]:
+    """The backends named in FOLLOWUP_TEST_BACKENDS, in the suite's order; all when unset or
+    empty. A name it does not know is an error rather than a run that quietly tests less."""
+    names = {name.strip() for name in (value or "").split(",") if name.strip()}
+    if not names:
+        return list(BACKENDS)
+    unknown = names - set(BACKENDS)
+    if unknown:
+        raise ValueError(f"FOLLOWUP_TEST_BACKENDS: unknown backend(s) {sorted(unknown)}; choose from {list(BACKENDS)}")
+    return [backend for backend in BACKENDS if backend in names]
 
 
 def alembic_config(url: str) -> Config:
@@ -66,7 +80,7 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+@pytest.fixture(scope="session", params=selected_backends(os.environ.get("FOLLOWUP_TEST_BACKENDS")))
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, empty database: the whole suite runs once per backend."""
     if request.param == "sqlite":
