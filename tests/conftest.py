@@ -33,6 +33,8 @@ from app.main import create_app
 from app.models import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
+# The specifications and reference texts, checked out beside the repository.
+SHARED = ROOT.parent / "shared"
 POSTGRES_SERVER = os.environ.get("FOLLOWUP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ("sqlite", "postgres")
 
@@ -57,6 +59,23 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def skip_unless_ci(message: str) -> None:
+    """Skip with `message`; under CI=true fail with it instead, so that CI never passes a
+    run that left something out."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def shared_file(relative: str) -> Path:
+    """`relative` under ../shared, for a test that reads it: a checkout without it skips
+    the test with a message, and fails it under CI=true."""
+    path = SHARED / relative
+    if not path.is_file():
+        skip_unless_ci(f"{path} not found: the test needs ../shared checked out beside the repository")
+    return path
+
+
 def _postgres_database() -> Iterator[str]:
     server = make_url(POSTGRES_SERVER)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
@@ -65,10 +84,9 @@ def _postgres_database() -> Iterator[str]:
             connection.execute(text("SELECT 1"))
     except OperationalError as error:
         admin.dispose()
-        message = f"Postgres half skipped: no server at {server.render_as_string(hide_password=True)} ({error.orig})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_unless_ci(
+            f"Postgres half skipped: no server at {server.render_as_string(hide_password=True)} ({error.orig})"
+        )
     name = f"followup_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
