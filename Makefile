@@ -28,11 +28,13 @@ lint: venv
 
 # What it leaves to make test: hadolint, coverage, the Postgres half and the tests marked
 # slow (servers in subprocesses, the browser, generated clients, fuzzing, property searches).
+# The fuzz module is not even collected: it loads the schema and parametrizes every
+# operation at import, seconds of the budget for tests that are deselected anyway.
 check: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict app
-	FOLLOWUP_TEST_BACKENDS=sqlite $(BIN)/pytest -q -m 'not slow'
+	FOLLOWUP_TEST_BACKENDS=sqlite $(BIN)/pytest -q -m 'not slow' --ignore=tests/test_fuzz.py
 
 # Both backends named, so that a FOLLOWUP_TEST_BACKENDS left in the shell cannot narrow it.
 test: lint
