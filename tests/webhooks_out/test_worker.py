@@ -38,6 +38,7 @@ def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("allow_private")
 def test_a_worker_killed_mid_batch_loses_nothing(
     database_url: str, api: Api, receiver: Receiver, make_worker: MakeWorker, clock: Clock
