@@ -1,5 +1,8 @@
 # make run  - install, migrate the SQLite file, create the local user once, serve on :8000
-# make test - lint, type-check, lint the Dockerfile, run the tests with coverage
+# make check - the inner loop, under 2 minutes: ruff, mypy --strict and the tests not marked
+#              slow, on SQLite only (FOLLOWUP_TEST_BACKENDS=sqlite, read by tests/conftest.py)
+# make test - lint, type-check, lint the Dockerfile, run the tests with coverage (what CI runs:
+#             both databases, slow tests included)
 # make bench - the benchmark suite (not part of make test): writes docs/benchmarks.md
 
 VENV := .venv
@@ -7,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: venv lint test run bench openapi clean
+.PHONY: venv lint check test run bench openapi clean
 
 # Re-installs whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -24,9 +27,20 @@ lint: venv
 	PYTHONPATH=tests $(BIN)/lint-imports
 	$(BIN)/hadolint --failure-threshold warning Dockerfile
 
+# What it leaves to make test: hadolint, coverage, the Postgres half and the tests marked
+# slow (servers in subprocesses, the browser, generated clients, fuzzing, property searches).
+# The fuzz module is not even collected: it loads the schema and parametrizes every
+# operation at import, seconds of the budget for tests that are deselected anyway.
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict app
+	FOLLOWUP_TEST_BACKENDS=sqlite $(BIN)/pytest -q -m 'not slow' --ignore=tests/test_fuzz.py
+
+# Both backends named, so that a FOLLOWUP_TEST_BACKENDS left in the shell cannot narrow it.
 test: lint
 	$(BIN)/coverage erase
-	$(BIN)/pytest --cov=app --cov-branch --cov-report=term
+	FOLLOWUP_TEST_BACKENDS=sqlite,postgres $(BIN)/pytest --cov=app --cov-branch --cov-report=term
 	$(BIN)/coverage report --include='app/rules/*' --fail-under=100
 
 run: venv

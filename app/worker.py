@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -76,16 +77,31 @@ class Worker:
         self.settings = settings
         self.clock = clock
         self.jitter = jitter
-        self.client = guarded_client(
-            allow_private=settings.webhooks_allow_private, timeout=settings.webhooks_timeout_seconds
-        )
+        # One HTTP client per sending thread. A connection pool shared by the threads closes
+        # a keep-alive connection whose time ran out while another thread has just taken it
+        # for a request: that send fails (EBADF), possibly after the receiver had it, and the
+        # message goes out again at the next attempt.
+        self.clients: list[httpx.Client] = []
+        self.thread_client = threading.local()
         self.senders = ThreadPoolExecutor(settings.webhooks_concurrency, thread_name_prefix="followup-webhooks")
         # Set to stop: the current round of sends finishes, nothing new is claimed.
         self.stopping = threading.Event()
 
     def close(self) -> None:
         self.senders.shutdown(wait=True)
-        self.client.close()
+        for client in self.clients:
+            client.close()
+
+    def send(self, claim: delivery.Claim) -> delivery.Outcome:
+        """One attempt, with the calling thread's client."""
+        client: httpx.Client | None = getattr(self.thread_client, "client", None)
+        if client is None:
+            client = guarded_client(
+                allow_private=self.settings.webhooks_allow_private, timeout=self.settings.webhooks_timeout_seconds
+            )
+            self.thread_client.client = client
+            self.clients.append(client)  # list.append is atomic; close() runs after the senders stop
+        return delivery.send(client, claim, allow_private=self.settings.webhooks_allow_private)
 
     def _transaction(self) -> AbstractContextManager[Session]:
         return unit_of_work(self.engine, writes=True)
@@ -119,12 +135,7 @@ class Worker:
                 )
             if not claims:
                 break
-            sending = {
-                self.senders.submit(
-                    delivery.send, self.client, claim, allow_private=self.settings.webhooks_allow_private
-                ): claim
-                for claim in claims
-            }
+            sending = {self.senders.submit(self.send, claim): claim for claim in claims}
             for done in as_completed(sending):
                 with self._transaction() as session:
                     delivery.record(

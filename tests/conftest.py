@@ -2,7 +2,8 @@
 
 The schema is built once per test session by running the migrations, on SQLite always and
 on Postgres too when a server answers at 127.0.0.1:5432 (a fresh database per run, dropped
-afterwards). Every table is emptied after each test.
+afterwards). Every table is emptied after each test. FOLLOWUP_TEST_BACKENDS (comma
+separated, both by default) narrows the run to some backends: `make check` runs SQLite only.
 """
 
 from __future__ import annotations
@@ -32,7 +33,22 @@ from app.main import create_app
 from app.models import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
+# The specifications and reference texts, checked out beside the repository.
+SHARED = ROOT.parent / "shared"
 POSTGRES_SERVER = os.environ.get("FOLLOWUP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ("sqlite", "postgres")
+
+
+def selected_backends(value: str | None) -> list[str]:
+    """The backends named in FOLLOWUP_TEST_BACKENDS, in the suite's order; all when unset or
+    empty. A name it does not know is an error rather than a run that quietly tests less."""
+    names = {name.strip() for name in (value or "").split(",") if name.strip()}
+    if not names:
+        return list(BACKENDS)
+    unknown = names - set(BACKENDS)
+    if unknown:
+        raise ValueError(f"FOLLOWUP_TEST_BACKENDS: unknown backend(s) {sorted(unknown)}; choose from {list(BACKENDS)}")
+    return [backend for backend in BACKENDS if backend in names]
 
 
 def alembic_config(url: str) -> Config:
@@ -43,6 +59,23 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def skip_unless_ci(message: str) -> None:
+    """Skip with `message`; under CI=true fail with it instead, so that CI never passes a
+    run that left something out."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def shared_file(relative: str) -> Path:
+    """`relative` under ../shared, for a test that reads it: a checkout without it skips
+    the test with a message, and fails it under CI=true."""
+    path = SHARED / relative
+    if not path.is_file():
+        skip_unless_ci(f"{path} not found: the test needs ../shared checked out beside the repository")
+    return path
+
+
 def _postgres_database() -> Iterator[str]:
     server = make_url(POSTGRES_SERVER)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
@@ -51,10 +84,9 @@ def _postgres_database() -> Iterator[str]:
             connection.execute(text("SELECT 1"))
     except OperationalError as error:
         admin.dispose()
-        message = f"Postgres half skipped: no server at {server.render_as_string(hide_password=True)} ({error.orig})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_unless_ci(
+            f"Postgres half skipped: no server at {server.render_as_string(hide_password=True)} ({error.orig})"
+        )
     name = f"followup_test_{uuid.uuid4().hex[:12]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -66,7 +98,7 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+@pytest.fixture(scope="session", params=selected_backends(os.environ.get("FOLLOWUP_TEST_BACKENDS")))
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, empty database: the whole suite runs once per backend."""
     if request.param == "sqlite":

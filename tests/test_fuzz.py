@@ -22,6 +22,8 @@ from sqlalchemy.engine import Engine
 
 from app.models import metadata
 
+pytestmark = pytest.mark.slow
+
 SEED = 20260302
 FUZZ_EXAMPLES = max(50, int(os.environ.get("FOLLOWUP_FUZZ_EXAMPLES", "50")))
 STATEFUL_SCENARIOS = 60

@@ -20,6 +20,8 @@ from conftest import ROOT, new_user
 from live import LiveServer, running_server
 from sqlalchemy.engine import Engine
 
+pytestmark = pytest.mark.slow
+
 BIN = Path(sys.executable).parent
 SCHEMA = ROOT / "openapi" / "openapi.json"
 TYPESCRIPT = ROOT / "clients" / "typescript"

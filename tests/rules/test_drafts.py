@@ -3,9 +3,9 @@
 import re
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import pytest
+from conftest import shared_file
 from rules_support import ANA, BEN, THANKED, event, facts, interview, ny
 
 from app.rules import Action, Contact, NextAction, Role, next_action
@@ -13,7 +13,6 @@ from app.rules import Action, Contact, NextAction, Role, next_action
 TIMELINE = event("timeline_shared", ny(2026, 3, 3), ANA, decision_expected_by=date(2026, 3, 6))
 NUDGES = [event("status_check_sent", ny(2026, 3, day, 9, 30), ANA) for day in (9, 16)]
 ESCALATION = event("status_check_sent", ny(2026, 3, 23, 9, 30), BEN)
-SEED_ARTICLE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-article.txt"
 # Words that would tell the employer they failed to answer.
 REPROACH = re.compile(
     r"haven.t heard|have not heard|no (response|reply|answer)|did(n.t| not) (reply|respond)|"
@@ -90,9 +89,8 @@ def test_a_first_nudge_after_a_long_silence_mentions_other_processes() -> None:
 
 
 def test_drafts_and_reasons_share_no_sentence_with_the_reference_article() -> None:
-    if not SEED_ARTICLE.exists():
-        pytest.skip(f"reference article not found at {SEED_ARTICLE}")
-    words = re.findall(r"[a-z']+", SEED_ARTICLE.read_text().lower().replace("\u2019", "'"))
+    article = shared_file("reference/seed-article.txt")
+    words = re.findall(r"[a-z']+", article.read_text().lower().replace("\u2019", "'"))
     article_runs = {" ".join(words[i : i + 6]) for i in range(len(words) - 5)}
     for result in ladder():
         assert result.draft is not None

@@ -36,6 +36,8 @@ from app.rules import (
     next_action,
 )
 
+pytestmark = pytest.mark.slow
+
 PROPERTY_SETTINGS = settings(
     max_examples=150,
     derandomize=True,
