@@ -32,6 +32,10 @@ from app.main import create_app
 from app.models import metadata
 
 ROOT = Path(__file__).resolve().parent.parent
+# Starlette's TestClient sends `Host: testserver`: every app the tests build (the settings
+# read the environment) answers it besides the local names. Tests of the Host check set
+# their own list.
+os.environ["FOLLOWUP_ALLOWED_HOSTS"] = "localhost,127.0.0.1,[::1],testserver"
 POSTGRES_SERVER = os.environ.get("FOLLOWUP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
