@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     # then, any other is refused (app.core.urls). "*" is any; "*.example.com" its subdomains.
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(LOCAL_HOSTS))
 
+    # Slow or huge requests (app.core.protocol): the request line and headers must arrive
+    # within this long of the connection (or of the previous answer), in at most this
+    # many bytes and header lines.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    max_headers: int = Field(default=100, ge=10, le=1000)
+
     # Abuse limits: requests per minute and API key (0: no limit), and the web origins
     # allowed to call the API from a browser (comma-separated or a JSON list; "*" is any).
     rate_limit_per_minute: int = Field(default=600, ge=0)
