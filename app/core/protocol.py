@@ -68,6 +68,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.header_timeout = settings.header_timeout_seconds
         self.max_header_bytes = settings.max_header_bytes
         self.max_headers = settings.max_headers
+        self.header_deadline: float | None = None  # loop.time() by which headers must be read
         self.header_timer: asyncio.TimerHandle | None = None
         # Between requests, and from a request's first byte to the end of its headers.
         self.awaiting_headers = True
@@ -81,35 +82,38 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.header_lines = 0
         self.refused = False
 
-    # The deadline: armed when the service waits for a request, cleared by its headers.
+    # The deadline: set when the service waits for a request, cleared by its headers. One
+    # timer per connection checks it; a request on a kept-alive connection only moves the
+    # deadline, and the timer, when it fires early, waits for the rest.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm_header_timer()
+        self._set_header_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_header_timer()
+        self.header_deadline = None
+        if self.header_timer is not None:
+            self.header_timer.cancel()
+            self.header_timer = None
         super().connection_lost(exc)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         # Not when a request read in the meantime (pipelined) is answered next.
         if not self.transport.is_closing() and self.cycle.response_complete:
-            self._arm_header_timer()
+            self._set_header_deadline()
 
-    def _arm_header_timer(self) -> None:
-        self._cancel_header_timer()
-        self.header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+    def _set_header_deadline(self) -> None:
+        self.header_deadline = self.loop.time() + self.header_timeout
+        if self.header_timer is None:
+            self.header_timer = self.loop.call_at(self.header_deadline, self._check_header_deadline)
 
-    def _cancel_header_timer(self) -> None:
-        if self.header_timer is not None:
-            self.header_timer.cancel()
-            self.header_timer = None
-
-    def _headers_too_slow(self) -> None:
+    def _check_header_deadline(self) -> None:
         self.header_timer = None
-        if self.transport.is_closing():
+        if self.header_deadline is None or self.transport.is_closing():
             return
-        if self.message_started:
+        if self.loop.time() < self.header_deadline:
+            self.header_timer = self.loop.call_at(self.header_deadline, self._check_header_deadline)
+        elif self.message_started:
             self._refuse(408, f"The request line and headers did not arrive within {self.header_timeout:g} s.")
         else:
             self.transport.close()
@@ -160,7 +164,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        self._cancel_header_timer()
+        self.header_deadline = None
         self.awaiting_headers = self.message_started = False
         self.headers_completed += 1
         super().on_headers_complete()
@@ -177,9 +181,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         )
 
     def _refuse(self, status: int, detail: str) -> None:
-        """Answers `status` and closes the connection; what else it sends is not read."""
+        """Answers `status` and closes the connection; what else it sends is not read. While
+        an earlier request of the connection is being answered (pipelined), the connection
+        is only closed: the refusal would land inside that answer."""
         self.refused = True
-        self._cancel_header_timer()
+        self.header_deadline = None
         logger.info("%s: %s", status, detail)
-        self.transport.write(refusal(status, detail, self.server_state.default_headers))
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.write(refusal(status, detail, self.server_state.default_headers))
         self.transport.close()
