@@ -111,6 +111,8 @@ def serve(settings: Settings) -> int:
         log_config=log_config(settings.log_level),
         access_log=False,
         proxy_headers=True,
+        # httptools with deadlines and bounds on request lines and headers (app.core.protocol).
+        http="app.core.protocol:BoundedHttpToolsProtocol",
         # SIGTERM: stop accepting, let the requests in flight finish (up to this long).
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )

@@ -30,6 +30,7 @@ from app.core.observability import REQUEST_ID_HEADER, HttpMetrics, RequestContex
 from app.core.problems import UNAVAILABLE_RESPONSES, ServiceUnavailable
 from app.core.query import reject_unknown_query_parameters
 from app.core.session import LOOKUP_THREADS, Database, SessionDep, get_session
+from app.core.urls import AllowedHostsMiddleware, HostPolicy
 from app.events.router import router as events_router
 from app.followups.router import router as followups_router
 from app.idempotency import middleware as idempotency
@@ -181,9 +182,10 @@ ALLOWED_REQUEST_HEADERS = [
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     """Pure ASGI middleware; the last added runs first. From the outside in: the request
-    id (so that every answer, errors included, carries it and is logged with it), CORS (so
-    that a browser can read even a 413), then the body limit. The rate limit is not a
-    middleware: it needs the verified API key (app.auth.dependencies)."""
+    id (so that every answer, errors included, carries it and is logged with it), the Host
+    check (app.core.urls; none with FOLLOWUP_PUBLIC_URL, which then makes every URL the
+    service writes), CORS (so that a browser can read even a 413), then the body limit. The
+    rate limit is not a middleware: it needs the verified API key (app.auth.dependencies)."""
     app.add_middleware(BodyLimitMiddleware)
     if settings.cors_origins:
         app.add_middleware(
@@ -194,6 +196,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
         )
+    if not settings.public_url:
+        app.add_middleware(AllowedHostsMiddleware, policy=HostPolicy(settings.answered_hosts))
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
 

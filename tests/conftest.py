@@ -35,6 +35,10 @@ from app.models import metadata
 ROOT = Path(__file__).resolve().parent.parent
 # The specifications and reference texts, checked out beside the repository.
 SHARED = ROOT.parent / "shared"
+# Starlette's TestClient sends `Host: testserver`: every app the tests build (the settings
+# read the environment) answers it besides the local names. Tests of the Host check set
+# their own list.
+os.environ["FOLLOWUP_ALLOWED_HOSTS"] = "localhost,127.0.0.1,[::1],testserver"
 POSTGRES_SERVER = os.environ.get("FOLLOWUP_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ("sqlite", "postgres")
 

@@ -74,6 +74,7 @@ def test_serve_runs_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls[0]["app"] == "app.main:app"
     assert (calls[0]["host"], calls[0]["port"]) == ("127.0.0.1", 8000)
     assert calls[0]["timeout_graceful_shutdown"] == 30
+    assert calls[0]["http"] == "app.core.protocol:BoundedHttpToolsProtocol"
 
 
 def test_users_create_on_a_database_never_migrated_says_what_to_run(

@@ -74,6 +74,21 @@ def test_compose_file_runs_migrations_once_then_api_replicas_and_workers() -> No
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
+def test_the_compose_proxy_bounds_slow_and_huge_requests_below_the_api() -> None:
+    compose: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    proxy = compose["services"]["proxy"]
+    assert "command" not in proxy  # the image's own: caddy run --config /etc/caddy/Caddyfile
+    assert proxy["configs"] == [{"source": "caddyfile", "target": "/etc/caddy/Caddyfile"}]
+    caddyfile = compose["configs"]["caddyfile"]["content"]
+    options = dict(re.findall(r"^\s*(read_header|read_body|max_header_size) (\S+)$", caddyfile, re.MULTILINE))
+    assert options == {"read_header": "10s", "read_body": "30s", "max_header_size": "8KiB"}
+    defaults = Settings.model_fields
+    assert int(options["read_header"].removesuffix("s")) <= defaults["header_timeout_seconds"].default
+    # Go's server reads up to 4 KiB beyond max_header_size.
+    assert defaults["max_header_bytes"].default > (8 + 4) * 1024
+    assert re.search(r"^:8000 \{\n\s+reverse_proxy api:8000\n\}$", caddyfile, re.MULTILINE)
+
+
 def test_every_setting_is_documented_with_its_default() -> None:
     configuration = (ROOT / "docs" / "configuration.md").read_text()
     rows = {row[0].strip("`"): row for row in table_rows(configuration, "variable")}

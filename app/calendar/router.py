@@ -6,28 +6,25 @@ from app.auth.dependencies import CurrentUser
 from app.calendar import service
 from app.calendar.schemas import CalendarPublic
 from app.core.columns import utcnow
-from app.core.config import Settings, SettingsDep
+from app.core.config import SettingsDep
 from app.core.problems import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
 from app.core.session import SessionDep, writes
+from app.core.urls import public_base_url
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=VALIDATION_RESPONSES)
 CALENDAR_MEDIA_TYPE = "text/calendar"
 
 
-def _base_url(request: Request, settings: Settings) -> str:
-    return settings.public_url or str(request.base_url)
-
-
 @router.get("", operation_id="getCalendar", responses=AUTH_RESPONSES, dependencies=[Depends(writes)])
 def get_calendar(request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CalendarPublic:
     """Your private iCalendar feed URL (made on the first request)."""
-    return service.get(session, user=user, base_url=_base_url(request, settings))
+    return service.get(session, user=user, base_url=public_base_url(request, settings))
 
 
 @router.post("/rotate", operation_id="rotateCalendar", responses=AUTH_RESPONSES)
 def rotate_calendar(request: Request, session: SessionDep, user: CurrentUser, settings: SettingsDep) -> CalendarPublic:
     """A new feed URL; the previous one stops working."""
-    return service.rotate(session, user=user, base_url=_base_url(request, settings))
+    return service.rotate(session, user=user, base_url=public_base_url(request, settings))
 
 
 @router.get(

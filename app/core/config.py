@@ -11,6 +11,9 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+# The names a local server is reached by; FOLLOWUP_HOST is answered besides them.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FOLLOWUP_", env_file=".env", extra="ignore")
@@ -56,6 +59,17 @@ class Settings(BaseSettings):
     webhooks_secret_rotation_hours: float = Field(default=24.0, ge=0)
     webhooks_disable_after_hours: float = Field(default=120.0, gt=0)
     public_url: str | None = Field(default=None, description="Base URL of the API as its users reach it.")
+    # Without `public_url`, the URLs the service writes (the calendar feed's, an
+    # integration's webhook URL) take the request's Host: only these hosts are answered
+    # then, any other is refused (app.core.urls). "*" is any; "*.example.com" its subdomains.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(LOCAL_HOSTS))
+
+    # Slow or huge requests (app.core.protocol): the request line and headers must arrive
+    # within this long of the connection (or of the previous answer), in at most this
+    # many bytes and header lines.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    max_headers: int = Field(default=100, ge=10, le=1000)
 
     # Abuse limits: requests per minute and API key (0: no limit), and the web origins
     # allowed to call the API from a browser (comma-separated or a JSON list; "*" is any).
@@ -68,15 +82,22 @@ class Settings(BaseSettings):
     gc_freeze: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
                 return json.loads(text)
-            return [origin.strip() for origin in text.split(",") if origin.strip()]
+            return [item.strip() for item in text.split(",") if item.strip()]
         return value
+
+    @property
+    def answered_hosts(self) -> frozenset[str]:
+        """`allowed_hosts` and `host` (the address `followup serve` listens on), lower-case;
+        an IPv6 address in brackets, as it appears in a Host header."""
+        listen = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        return frozenset(name.lower() for name in (*self.allowed_hosts, listen))
 
     @property
     def runs_embedded_worker(self) -> bool:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import CurrentUser
+from app.core.config import SettingsDep
 from app.core.etags import shown_once
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.core.problems import (
@@ -17,6 +18,7 @@ from app.core.problems import (
     render,
 )
 from app.core.session import SessionDep
+from app.core.urls import public_base_url
 from app.integrations import service
 from app.integrations.models import DeliveryResult
 from app.integrations.schemas import (
@@ -34,11 +36,13 @@ router = APIRouter(prefix="/v1/integrations", tags=["integrations"], responses=A
 webhooks_router = APIRouter(prefix="/v1/webhooks/ats", tags=["ats-webhooks"])
 
 
-def _webhook_url(request: Request) -> service.WebhookUrl:
-    """An integration's webhook URL, absolute, on the host (and scheme) the client used."""
+def _webhook_url(request: Request, settings: SettingsDep) -> service.WebhookUrl:
+    """An integration's webhook URL, absolute: FOLLOWUP_PUBLIC_URL, else the scheme and
+    the (allowed) host the client used (app.core.urls)."""
+    base = public_base_url(request, settings)
 
     def url_for(integration_id: str) -> str:
-        return str(request.url_for(RECEIVE_ROUTE, integration_id=integration_id))
+        return base + str(request.app.url_path_for(RECEIVE_ROUTE, integration_id=integration_id))
 
     return url_for
 
