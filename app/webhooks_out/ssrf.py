@@ -156,9 +156,8 @@ def guarded_client(*, allow_private: bool, timeout: float) -> httpx.Client:
     no proxies or other settings from the environment."""
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx builds its connection pool without a way to pass a network backend; this one
-    # is the same pool with the guarded backend and httpx.Client's limits. (With no limits
-    # at all, many sending threads sometimes got EBADF on a connection the pool had just
-    # closed, after the receiver had the request: a needless retry.)
+    # is the same pool with the guarded backend and httpx.Client's limits. The worker gives
+    # each sending thread a client of its own (app.worker).
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
     transport._pool = httpcore.ConnectionPool(
         ssl_context=httpx.create_ssl_context(trust_env=False),

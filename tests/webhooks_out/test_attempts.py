@@ -30,7 +30,7 @@ def claim_and_send(
     no outcome recorded."""
     with unit_of_work(engine, writes=True) as session:
         claims = delivery.claim(session, now=clock(), limit=limit, lease=lease(worker))
-    return [(claim, delivery.send(worker.client, claim, allow_private=True)) for claim in claims]
+    return [(claim, worker.send(claim)) for claim in claims]
 
 
 def shown(api: Api, endpoint: dict[str, Any], delivery_id: str) -> dict[str, Any]:
