@@ -39,8 +39,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document = dict(pairs)
     if len(document) != len(pairs):
         seen: set[str] = set()
-        repeated = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
-        raise JsonInputError(f"The key {json.dumps(repeated)} appears more than once in an object.")
+        for key, _ in pairs:
+            if key in seen:
+                raise JsonInputError(f"The key {json.dumps(key)} appears more than once in an object.")
+            seen.add(key)
     return document
 
 
