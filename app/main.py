@@ -28,7 +28,7 @@ from app.core.handlers import install_error_handlers
 from app.core.limits import RATE_LIMIT_HEADERS, BodyLimitMiddleware, RateLimiter
 from app.core.observability import REQUEST_ID_HEADER, HttpMetrics, RequestContextMiddleware
 from app.core.problems import UNAVAILABLE_RESPONSES, ServiceUnavailable
-from app.core.query import reject_unknown_query_parameters
+from app.core.query import reject_impossible_path_ids, reject_unknown_query_parameters
 from app.core.session import LOOKUP_THREADS, Database, SessionDep, get_session
 from app.core.urls import AllowedHostsMiddleware, HostPolicy
 from app.events.router import router as events_router
@@ -123,7 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks_router,
         calendar_router,
     ):
-        app.include_router(router, dependencies=[Depends(reject_unknown_query_parameters)])
+        app.include_router(
+            router,
+            dependencies=[Depends(reject_impossible_path_ids), Depends(reject_unknown_query_parameters)],
+        )
     app.webhooks.include_router(webhook_events)
     _add_docs(app)
     app.add_route("/metrics", app.state.metrics.endpoint, include_in_schema=False)

@@ -6,11 +6,14 @@ from app.auth import service
 from app.auth.dependencies import CurrentUser
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from app.core.etags import shown_once
+from app.core.json_input import JsonRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.core.problems import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
 from app.core.session import SessionDep
 
-router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
+router = APIRouter(
+    route_class=JsonRoute, prefix="/v1/api-keys", tags=["api-keys"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, operation_id="createApiKey")

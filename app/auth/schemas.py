@@ -5,12 +5,13 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.etags import REPLAY_NOTE
+from app.core.schemas import Text
 
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "laptop"}]})
 
-    name: str | None = Field(default=None, max_length=200, description="A label to recognise the key by.")
+    name: Text | None = Field(default=None, max_length=200, description="A label to recognise the key by.")
 
 
 class ApiKeyPublic(BaseModel):

@@ -7,11 +7,12 @@ from app.calendar import service
 from app.calendar.schemas import CalendarPublic
 from app.core.columns import utcnow
 from app.core.config import SettingsDep
+from app.core.json_input import JsonRoute
 from app.core.problems import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
 from app.core.session import SessionDep, writes
 from app.core.urls import public_base_url
 
-router = APIRouter(prefix="/v1/calendar", tags=["calendar"], responses=VALIDATION_RESPONSES)
+router = APIRouter(route_class=JsonRoute, prefix="/v1/calendar", tags=["calendar"], responses=VALIDATION_RESPONSES)
 CALENDAR_MEDIA_TYPE = "text/calendar"
 
 

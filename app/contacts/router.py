@@ -6,6 +6,7 @@ from app.auth.dependencies import CurrentUser
 from app.contacts import service
 from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
 from app.core.etags import CREATED_RESPONSES, READ_RESPONSES, IfMatch, IfNoneMatch, send
+from app.core.json_input import JsonRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.core.problems import (
     AUTH_RESPONSES,
@@ -18,6 +19,7 @@ from app.core.problems import (
 from app.core.session import SessionDep
 
 router = APIRouter(
+    route_class=JsonRoute,
     prefix="/v1/interviews/{interview_id}/contacts",
     tags=["contacts"],
     responses=AUTH_RESPONSES | NOT_FOUND_RESPONSES | VALIDATION_RESPONSES,

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.core.database import database_unavailable
+from app.core.json_input import JsonInputError
 from app.core.observability import current_request_id
 from app.core.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -37,7 +38,11 @@ def _app_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [ProblemError(loc=list(error["loc"]), msg=error["msg"]) for error in exc.errors()]
+    if isinstance(exc.__cause__, JsonInputError):
+        # FastAPI knows the body is not JSON it accepts; the parser knows where and why.
+        errors = [ProblemError(loc=["body", *exc.__cause__.loc], msg=exc.__cause__.reason)]
+    else:
+        errors = [ProblemError(loc=list(error["loc"]), msg=error["msg"]) for error in exc.errors()]
     return problem_response(422, describe(errors), errors=errors)
 
 

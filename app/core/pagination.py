@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, or_
 
 from app.core.problems import InvalidInput
+from app.core.schemas import EARLIEST_DAY, LATEST_DAY
 
 T = TypeVar("T")
 Row = TypeVar("Row")
@@ -38,22 +39,47 @@ def encode_cursor(values: Sequence[object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
+# The keys a cursor may hold: what the columns behind it can store and compare. Times are
+# those of requests, and of next actions computed from them (which may fall in the year
+# after the last one a request may name).
+_MAX_INTEGER = 2**63 - 1
+_MAX_TEXT = 255
+_YEARS = range(EARLIEST_DAY.year, LATEST_DAY.year + 2)
+
+
+def _key(kind: type, value: object) -> object:
+    """One key of a cursor, converted to `kind`; ValueError for anything no row can hold."""
+    if kind is datetime:
+        if not isinstance(value, str):
+            raise ValueError("not a time")
+        moment = datetime.fromisoformat(value)
+        if moment.utcoffset() is None or moment.year not in _YEARS:
+            raise ValueError("not a time of a row")
+        return moment
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int) or not -_MAX_INTEGER <= value <= _MAX_INTEGER:
+            raise ValueError("not an integer of a row")
+        return value
+    if kind is str:
+        if not isinstance(value, str) or len(value) > _MAX_TEXT or "\x00" in value:
+            raise ValueError("not a text of a row")
+        value.encode("utf-8")  # UnicodeEncodeError (a ValueError) for a lone surrogate
+        return value
+    if not isinstance(value, kind):
+        raise ValueError("wrong type")
+    return value
+
+
 def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
-    """The keys stored in `cursor`, converted to `types`; a 422 for anything malformed."""
+    """The keys stored in `cursor`, converted to `types`; a 422 for anything malformed,
+    including keys that no cursor of ours holds (a time without an offset or out of
+    range, an integer no column holds, text with NUL)."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(types):
             raise ValueError("wrong shape")
-        values: list[Any] = []
-        for kind, value in zip(types, raw, strict=True):
-            if kind is datetime:
-                values.append(datetime.fromisoformat(value))
-            elif isinstance(value, kind):
-                values.append(value)
-            else:
-                raise ValueError("wrong type")
-        return values
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return [_key(kind, value) for kind, value in zip(types, raw, strict=True)]
+    except (ValueError, TypeError, binascii.Error, RecursionError):
         raise InvalidInput.at(["query", "cursor"], "Invalid cursor; use the next_cursor of a previous page.") from None
 
 

@@ -1,5 +1,6 @@
-"""Unknown query parameters are refused, as unknown body fields are: `?stauts=active`
-would otherwise list everything, silently."""
+"""Checks of the URL every /v1 route makes before its own: unknown query parameters are
+refused, as unknown body fields are (`?stauts=active` would otherwise list everything,
+silently), and a path id that no object can have is a 404 before any query sees it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+
+from app.core.problems import NotFound
 
 _known_by_route: dict[int, frozenset[str]] = {}
 
@@ -39,3 +42,20 @@ async def reject_unknown_query_parameters(request: Request) -> None:
                 for name in unknown
             ]
         )
+
+
+def _storable(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+async def reject_impossible_path_ids(request: Request) -> None:
+    """A dependency of every /v1 route: an id holding NUL (which Postgres cannot even
+    compare) or a lone surrogate names no object, on either database: 404."""
+    if not all(_storable(value) for value in request.path_params.values()):
+        raise NotFound("No object has this id.")

@@ -3,20 +3,54 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    SecretStr,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
-from app.rules import is_valid_timezone
+from app.rules import timezone_problem
 
 
 def _check_timezone(name: str) -> str:
-    if not is_valid_timezone(name):
-        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as America/New_York")
+    problem = timezone_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
     return name
+
+
+def _storable(text: str) -> str:
+    """Text every database can store and every answer can carry: Postgres refuses NUL in
+    text, and a lone surrogate cannot be encoded as UTF-8."""
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters (U+0000)")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must not contain lone surrogates (U+D800 to U+DFFF)") from None
+    return text
+
+
+# Every text field of a request: a str that can be stored as it is.
+Text = Annotated[str, AfterValidator(_storable)]
+
+
+def _storable_secret(secret: SecretStr) -> SecretStr:
+    _storable(secret.get_secret_value())
+    return secret
+
+
+Secret = Annotated[SecretStr, AfterValidator(_storable_secret)]
 
 
 def reject_null(value: object) -> object:
@@ -61,9 +95,51 @@ def _iso_date(value: object) -> object:
     raise ValueError("must be a date as YYYY-MM-DD")
 
 
-# Times and dates in requests: RFC 3339 with an offset, and YYYY-MM-DD.
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
-Day = Annotated[date, BeforeValidator(_iso_date)]
+# The times and dates a request may hold: what a job search can mean, and what every
+# computation on them (a local date, a week later, a keyset) can hold without overflow.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+_EARLIEST_TIME = datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC)
+_END_OF_TIME = datetime.combine(LATEST_DAY + timedelta(days=1), time(), tzinfo=UTC)
+TIME_RANGE = "From 1970-01-01T00:00:00Z to 2100-12-31T23:59:59Z."
+DATE_RANGE = "From 1970-01-01 to 2100-12-31."
+
+
+def in_time_range(value: datetime) -> bool:
+    # The year first: an aware comparison of year 1 or 9999 with an offset overflows.
+    return EARLIEST_DAY.year <= value.year <= LATEST_DAY.year and _EARLIEST_TIME <= value < _END_OF_TIME
+
+
+def _time_in_range(value: datetime) -> datetime:
+    if not in_time_range(value):
+        raise ValueError("must be from 1970-01-01T00:00:00Z to 2100-12-31T23:59:59Z")
+    return value
+
+
+def _day_in_range(value: date) -> date:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValueError("must be from 1970-01-01 to 2100-12-31")
+    return value
+
+
+class _Described:
+    """The JSON schema description of a type, for the fields that give none of their own
+    (a field's description replaces it: those repeat the range themselves)."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("description", self.description)
+        return json_schema
+
+
+# Times and dates in requests: RFC 3339 with an offset, and YYYY-MM-DD, in the range above.
+Timestamp = Annotated[
+    AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_time_in_range), _Described(f"RFC 3339. {TIME_RANGE}")
+]
+Day = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_day_in_range), _Described(DATE_RANGE)]
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -72,6 +148,10 @@ def _to_utc(value: datetime) -> datetime:
 
 # Stored times are answered in UTC, whatever offset they were sent with.
 UTCTime = Annotated[datetime, AfterValidator(_to_utc)]
-TimeZoneName = Annotated[str, Field(max_length=64, examples=["America/New_York"]), AfterValidator(_check_timezone)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", examples=["ana@example.com"])]
+TIMEZONE_RULE = (
+    "The IANA name of a place (America/New_York), or UTC; names without a place (EST, EST5EDT, GMT, "
+    "Etc/GMT+5, localtime) are refused: they have no daylight saving time of their own or depend on the server."
+)
+TimeZoneName = Annotated[Text, Field(max_length=64, examples=["America/New_York"]), AfterValidator(_check_timezone)]
+Name = Annotated[Text, Field(min_length=1, max_length=200)]
+Email = Annotated[Text, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", examples=["ana@example.com"])]

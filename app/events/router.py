@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from app.auth.dependencies import CurrentUser
+from app.core.json_input import JsonRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.core.problems import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
 from app.core.session import SessionDep
@@ -10,6 +11,7 @@ from app.events import service
 from app.events.schemas import EventCreate, EventPublic
 
 router = APIRouter(
+    route_class=JsonRoute,
     prefix="/v1/interviews/{interview_id}/events",
     tags=["events"],
     responses=AUTH_RESPONSES | NOT_FOUND_RESPONSES | VALIDATION_RESPONSES,

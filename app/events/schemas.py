@@ -4,7 +4,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.schemas import Day, Timestamp, UTCTime
+from app.core.schemas import DATE_RANGE, TIME_RANGE, Day, Text, Timestamp, UTCTime
 from app.events.models import EventSource
 from app.rules import EventType
 
@@ -30,12 +30,12 @@ class EventCreate(BaseModel):
     )
 
     type: EventType
-    occurred_at: Timestamp = Field(description="When it happened; at most 5 minutes in the future.")
-    contact_id: str | None = Field(default=None, max_length=64, description="A contact of the same interview.")
-    channel: str | None = Field(default=None, max_length=50, examples=["email"])
-    note: str | None = Field(default=None, max_length=5000)
-    decision_expected_by: Day | None = Field(default=None, description="Required for `timeline_shared`.")
-    interview_at: Timestamp | None = Field(default=None, description="Required for `round_scheduled`.")
+    occurred_at: Timestamp = Field(description=f"When it happened; at most 5 minutes in the future. {TIME_RANGE}")
+    contact_id: Text | None = Field(default=None, max_length=64, description="A contact of the same interview.")
+    channel: Text | None = Field(default=None, max_length=50, examples=["email"])
+    note: Text | None = Field(default=None, max_length=5000)
+    decision_expected_by: Day | None = Field(default=None, description=f"Required for `timeline_shared`. {DATE_RANGE}")
+    interview_at: Timestamp | None = Field(default=None, description=f"Required for `round_scheduled`. {TIME_RANGE}")
 
 
 class EventPublic(BaseModel):

@@ -4,16 +4,19 @@ from fastapi import APIRouter, Query, Response
 
 from app.auth.dependencies import CurrentUser
 from app.core.columns import utcnow
+from app.core.json_input import JsonRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.core.problems import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
-from app.core.schemas import Timestamp
+from app.core.schemas import TIME_RANGE, Timestamp
 from app.core.session import SessionDep
 from app.followups import service
 from app.followups.schemas import AgendaItem, NextActionPublic, OutreachCheckRequest, OutreachCheckResult
 
 JSON = "application/json"
 
-router = APIRouter(prefix="/v1", tags=["follow-ups"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
+router = APIRouter(
+    route_class=JsonRoute, prefix="/v1", tags=["follow-ups"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES
+)
 
 
 # The next action and the agenda answer JSON serialized once, from the stored results as
@@ -30,7 +33,8 @@ def get_next_action(
     user: CurrentUser,
     interview_id: str,
     at: Timestamp | None = Query(
-        default=None, description="Evaluate as of this time (events after it are ignored); now when omitted."
+        default=None,
+        description=f"Evaluate as of this time (events after it are ignored); now when omitted. {TIME_RANGE}",
     ),
 ) -> Response:
     """What to do next for this interview, and when."""
@@ -50,7 +54,7 @@ def check_outreach(
 def list_follow_ups(
     session: SessionDep,
     user: CurrentUser,
-    due_by: Timestamp | None = Query(default=None, description="Only actions allowed by this time."),
+    due_by: Timestamp | None = Query(default=None, description=f"Only actions allowed by this time. {TIME_RANGE}"),
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response:

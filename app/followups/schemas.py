@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.schemas import Timestamp, UTCTime
+from app.core.schemas import TIME_RANGE, Text, Timestamp, UTCTime
 from app.rules import Action, DecisionBasis, Role, Status
 
 
@@ -55,9 +55,9 @@ class OutreachCheckRequest(BaseModel):
         },
     )
 
-    contact_id: str = Field(max_length=64)
+    contact_id: Text = Field(max_length=64)
     type: Literal["thank_you_sent", "status_check_sent", "value_add_sent"]
-    at: Timestamp | None = Field(default=None, description="When you would send it; now when omitted.")
+    at: Timestamp | None = Field(default=None, description=f"When you would send it; now when omitted. {TIME_RANGE}")
 
 
 class ViolationPublic(BaseModel):

@@ -6,13 +6,19 @@ Greenhouse signs the raw body (HMAC-SHA256, hex, header `Signature: sha256 <hex>
 signs only `token + triggeredAt` from the body (hex, body field `signature`); a standard
 sender uses Standard Webhooks headers, checked by the `standardwebhooks` package with its
 5-minute timestamp tolerance.
+
+Bodies are read with app.core.json_input (strict UTF-8, no duplicate keys, bounded depth),
+after the signature check where the signature covers the raw bytes; Lever's signature sits
+inside the body, so its body is parsed first, with the same limits. A value taken from a
+payload is stored only if its column can hold it: an application id or action too long
+or holding NUL makes the payload invalid (the delivery is kept as failed), a delivery key
+is stored as its hash, and a note loses its NUL characters and is cut to its length.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,13 +28,18 @@ from typing import Any
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from app.core import json_input
 from app.core.problems import InvalidInput, ProblemError, describe
+from app.core.schemas import in_time_range
 from app.events.schemas import EventCreate
 from app.rules import EventType
 
 STANDARD_EVENT_TYPE = "interview.event"
-# Delivery keys longer than this are stored as their hash.
+# Delivery keys longer than this (or holding NUL) are stored as their hash; application
+# ids and actions longer than this do not fit their columns.
 MAX_KEY_LENGTH = 200
+# Deeper than any provider's payload (Greenhouse's go 5 levels down).
+MAX_PAYLOAD_DEPTH = 32
 # A note taken from a payload (a stage name, a rejection reason) is cut to this length.
 MAX_NOTE_LENGTH = 200
 
@@ -82,7 +93,9 @@ def _matches_any(given: str, secrets: Sequence[str], message: bytes) -> bool:
 
 
 def _key(value: str) -> str:
-    return value if len(value) <= MAX_KEY_LENGTH else "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+    if len(value) <= MAX_KEY_LENGTH and "\x00" not in value:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
 def _verify_greenhouse(body: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> str:
@@ -101,9 +114,11 @@ def _verify_greenhouse(body: bytes, headers: Mapping[str, str], secrets: Sequenc
 
 def _verify_lever(body: bytes, secrets: Sequence[str]) -> str:
     try:
-        document = json.loads(body)
-    except ValueError:
-        raise SignatureError("The body is not JSON, so it carries no signature.") from None
+        document = json_input.parse(body, max_depth=MAX_PAYLOAD_DEPTH)
+    except json_input.JsonInputError as error:
+        raise SignatureError(
+            f"The body is not JSON this service reads, so it carries no signature: {error.reason}"
+        ) from None
     if not isinstance(document, dict):
         raise SignatureError("The body is not a JSON object, so it carries no signature.")
     token, triggered_at, signature = document.get("token"), document.get("triggeredAt"), document.get("signature")
@@ -150,20 +165,42 @@ def map_delivery(provider: Provider, *, body: bytes, received_at: datetime) -> M
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(body)
-    except ValueError:
-        raise InvalidInput.at(["body"], "The body is not JSON.") from None
+        document = json_input.parse(body, max_depth=MAX_PAYLOAD_DEPTH)
+    except json_input.JsonInputError as error:
+        raise InvalidInput.at(
+            ["body", *error.loc], f"The body is not JSON this service reads: {error.reason}"
+        ) from None
     if not isinstance(document, dict):
         raise InvalidInput.at(["body"], "The body is not a JSON object.")
     return document
 
 
+def _fits(value: str) -> bool:
+    """Whether a column of MAX_KEY_LENGTH characters can hold `value` as it is."""
+    return len(value) <= MAX_KEY_LENGTH and "\x00" not in value
+
+
 def _application_id(value: object, loc: Sequence[str | int]) -> str:
-    if isinstance(value, str) and value.strip() and len(value) <= MAX_KEY_LENGTH:
-        return value.strip()
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise InvalidInput.at(list(loc), "No application id: expected a non-empty string or an integer.")
+        value = str(value)
+    if isinstance(value, str) and value.strip() and _fits(value):
+        return value.strip()
+    raise InvalidInput.at(
+        list(loc),
+        f"No application id: expected a non-empty string or an integer of at most {MAX_KEY_LENGTH} characters, "
+        "without NUL.",
+    )
+
+
+def _action(value: object, loc: Sequence[str | int]) -> str | None:
+    """The provider's name for what happened, if the payload has one (a string)."""
+    if not isinstance(value, str):
+        return None
+    if not _fits(value):
+        raise InvalidInput.at(
+            list(loc), f"No provider sends this action: it is over {MAX_KEY_LENGTH} characters or holds NUL."
+        )
+    return value
 
 
 def _object(value: object, loc: Sequence[str | int]) -> dict[str, Any]:
@@ -173,8 +210,8 @@ def _object(value: object, loc: Sequence[str | int]) -> dict[str, Any]:
 
 
 def _text(value: object) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()[:MAX_NOTE_LENGTH]
+    if isinstance(value, str) and (kept := value.replace("\x00", "").strip()):
+        return kept[:MAX_NOTE_LENGTH]
     return None
 
 
@@ -187,16 +224,18 @@ def _timestamp(value: object) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.utcoffset() is not None else parsed.replace(tzinfo=UTC)
+    return parsed if in_time_range(parsed) else None
 
 
 def _milliseconds(value: object) -> datetime | None:
     if not isinstance(value, int) or isinstance(value, bool):
         return None
     try:
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
+        moment = datetime.fromtimestamp(value / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
+    return moment if in_time_range(moment) else None
 
 
 def _event(kind: EventType, occurred_at: datetime | None, received_at: datetime, note: str | None) -> EventCreate:
@@ -216,8 +255,8 @@ GREENHOUSE_EVENTS: dict[str, EventType] = {
 
 
 def _map_greenhouse(document: dict[str, Any], received_at: datetime) -> Mapped:
-    action = document.get("action")
-    if not isinstance(action, str):
+    action = _action(document.get("action"), ["body", "action"])
+    if action is None:
         return Mapped(action=None, reason="No action: a ping or a configuration message.")
     kind = GREENHOUSE_EVENTS.get(action)
     if kind is None:
@@ -246,8 +285,7 @@ def _map_greenhouse(document: dict[str, Any], received_at: datetime) -> Mapped:
 
 
 def _map_lever(document: dict[str, Any], received_at: datetime) -> Mapped:
-    action = document.get("event")
-    action = action if isinstance(action, str) else None
+    action = _action(document.get("event"), ["body", "event"])
     data = document.get("data")
     data = data if isinstance(data, dict) else {}
     if not data.get("opportunityId"):
@@ -281,9 +319,9 @@ def _map_lever(document: dict[str, Any], received_at: datetime) -> Mapped:
 
 
 def _map_standard(document: dict[str, Any]) -> Mapped:
-    kind = document.get("type")
+    kind = _action(document.get("type"), ["body", "type"])
     if kind != STANDARD_EVENT_TYPE:
-        return Mapped(action=_text(kind), reason=f"Only {STANDARD_EVENT_TYPE} messages change a follow-up.")
+        return Mapped(action=kind, reason=f"Only {STANDARD_EVENT_TYPE} messages change a follow-up.")
     data = _object(document.get("data"), ["body", "data"])
     application_id = _application_id(data.get("application_id"), ["body", "data", "application_id"])
     try:

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from app.auth.dependencies import CurrentUser
 from app.core.config import SettingsDep
 from app.core.etags import shown_once
+from app.core.json_input import JsonRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.core.problems import (
     AUTH_RESPONSES,
@@ -32,8 +33,13 @@ from app.integrations.schemas import (
 
 RECEIVE_ROUTE = "receive_ats_delivery"
 
-router = APIRouter(prefix="/v1/integrations", tags=["integrations"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
-webhooks_router = APIRouter(prefix="/v1/webhooks/ats", tags=["ats-webhooks"])
+router = APIRouter(
+    route_class=JsonRoute,
+    prefix="/v1/integrations",
+    tags=["integrations"],
+    responses=AUTH_RESPONSES | VALIDATION_RESPONSES,
+)
+webhooks_router = APIRouter(route_class=JsonRoute, prefix="/v1/webhooks/ats", tags=["ats-webhooks"])
 
 
 def _webhook_url(request: Request, settings: SettingsDep) -> service.WebhookUrl:

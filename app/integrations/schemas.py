@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.core.etags import REPLAY_NOTE
-from app.core.schemas import Name, UTCTime
+from app.core.schemas import Name, Secret, UTCTime
 from app.integrations.models import DeliveryResult
 from app.integrations.providers import Provider
 
@@ -34,7 +34,7 @@ class IntegrationCreate(BaseModel):
 
     provider: Provider
     company: Name = Field(description="The hiring company whose ATS sends the deliveries.")
-    secret: SecretStr | None = SecretField
+    secret: Secret | None = SecretField
 
 
 class SecretRotation(BaseModel):
@@ -48,7 +48,7 @@ class SecretRotation(BaseModel):
         },
     )
 
-    secret: SecretStr | None = Field(
+    secret: Secret | None = Field(
         default=None,
         min_length=1,
         max_length=SECRET_MAX_LENGTH,

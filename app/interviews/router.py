@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.auth.dependencies import CurrentUser
 from app.core.etags import CREATED_RESPONSES, READ_RESPONSES, IfMatch, IfNoneMatch, send
+from app.core.json_input import JsonRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.core.problems import (
     AUTH_RESPONSES,
@@ -18,7 +19,9 @@ from app.interviews import service
 from app.interviews.schemas import InterviewCreate, InterviewPublic, InterviewUpdate
 from app.rules import Status
 
-router = APIRouter(prefix="/v1/interviews", tags=["interviews"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
+router = APIRouter(
+    route_class=JsonRoute, prefix="/v1/interviews", tags=["interviews"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES
+)
 
 
 @router.post(

@@ -6,7 +6,18 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.contacts.schemas import CONTACT_EXAMPLE, ContactCreate, ContactPublic
-from app.core.schemas import Day, Name, NotNull, Timestamp, TimeZoneName, UTCTime
+from app.core.schemas import (
+    DATE_RANGE,
+    TIME_RANGE,
+    TIMEZONE_RULE,
+    Day,
+    Name,
+    NotNull,
+    Text,
+    Timestamp,
+    TimeZoneName,
+    UTCTime,
+)
 from app.rules import RoleFamily, Status
 
 INTERVIEW_EXAMPLE: dict[str, Any] = {
@@ -30,12 +41,14 @@ class InterviewFields(BaseModel):
     company: Name
     role_title: Name
     role_family: RoleFamily
-    interview_at: Timestamp = Field(description="Start of the interview (RFC 3339 with an offset).")
+    interview_at: Timestamp = Field(description=f"Start of the interview (RFC 3339 with an offset). {TIME_RANGE}")
     duration_minutes: StrictInt = Duration
     timezone: TimeZoneName | None = Field(
-        default=None, description="IANA time zone of the interview; overrides the policy time zone."
+        default=None, description=f"Time zone of the interview; overrides the policy time zone. {TIMEZONE_RULE}"
     )
-    decision_expected_by: Day | None = Field(default=None, description="The decision date the employer gave.")
+    decision_expected_by: Day | None = Field(
+        default=None, description=f"The decision date the employer gave. {DATE_RANGE}"
+    )
     applied_on: Day | None = None
 
 
@@ -56,8 +69,8 @@ class InterviewCreate(InterviewFields):
     model_config = ConfigDict(json_schema_extra={"examples": [INTERVIEW_EXAMPLE]})
 
     contacts: list[ContactCreate] = Field(default_factory=list, max_length=50, description="At most 50.")
-    integration_id: str | None = IntegrationId
-    ats_application_id: str | None = AtsApplicationId
+    integration_id: Text | None = IntegrationId
+    ats_application_id: Text | None = AtsApplicationId
 
 
 class InterviewUpdate(BaseModel):
@@ -70,18 +83,18 @@ class InterviewUpdate(BaseModel):
     role_title: Annotated[Name | None, NotNull] = None
     role_family: Annotated[RoleFamily | None, NotNull] = None
     interview_at: Annotated[Timestamp | None, NotNull] = Field(
-        default=None, description="Moves the first round; rejected once a later round is scheduled."
+        default=None, description=f"Moves the first round; rejected once a later round is scheduled. {TIME_RANGE}"
     )
     duration_minutes: Annotated[StrictInt | None, NotNull] = Field(default=None, ge=1, le=24 * 60)
-    timezone: TimeZoneName | None = None
+    timezone: TimeZoneName | None = Field(default=None, description=TIMEZONE_RULE)
     decision_expected_by: Day | None = None
     applied_on: Day | None = None
     status: Annotated[Status | None, NotNull] = Field(
         default=None, description="Set by hand; `active` reopens the process."
     )
-    snoozed_until: Timestamp | None = Field(default=None, description="No follow-up before this time.")
-    integration_id: str | None = IntegrationId
-    ats_application_id: str | None = AtsApplicationId
+    snoozed_until: Timestamp | None = Field(default=None, description=f"No follow-up before this time. {TIME_RANGE}")
+    integration_id: Text | None = IntegrationId
+    ats_application_id: Text | None = AtsApplicationId
 
 
 class InterviewPublic(BaseModel):

@@ -70,7 +70,7 @@ def overrides_of(session: Session, *, user_id: str) -> dict[str, object]:
 
 def policy_of(session: Session, *, user_id: str) -> rules.Policy:
     """The user's effective policy: the defaults with the user's overrides applied."""
-    return rules.build_policy(overrides_of(session, user_id=user_id))
+    return rules.build_policy(overrides_of(session, user_id=user_id), stored=True)
 
 
 def facts_for(session: Session, interview: Interview, policy: rules.Policy | None = None) -> rules.Facts:

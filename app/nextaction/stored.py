@@ -38,7 +38,7 @@ def version_of(overrides: Mapping[str, Any] | None) -> str:
 
 @lru_cache(maxsize=1024)
 def _version_of(canonical_overrides: str) -> str:
-    return policy_version(build_policy(json.loads(canonical_overrides)))
+    return policy_version(build_policy(json.loads(canonical_overrides), stored=True))
 
 
 def utc_json(instant: datetime) -> str:

@@ -4,12 +4,13 @@ from fastapi import APIRouter, Response
 
 from app.auth.dependencies import CurrentUser
 from app.core.etags import READ_RESPONSES, IfMatch, IfNoneMatch, send
+from app.core.json_input import JsonRoute
 from app.core.problems import AUTH_RESPONSES, NOT_MODIFIED_RESPONSES, PRECONDITION_RESPONSES, VALIDATION_RESPONSES
 from app.core.session import SessionDep
 from app.policy import service
 from app.policy.schemas import CataloguePublic, PolicyPublic, PolicyUpdate
 
-router = APIRouter(prefix="/v1", tags=["policy"], responses=AUTH_RESPONSES)
+router = APIRouter(route_class=JsonRoute, prefix="/v1", tags=["policy"], responses=AUTH_RESPONSES)
 
 
 @router.get(

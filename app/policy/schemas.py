@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from app.core.schemas import TIMEZONE_RULE, Text
 from app.rules import DeadlineGrace, RoleFamily
 from app.rules.policy import INT_BOUNDS, ROLE_FAMILY_DAYS_BOUNDS
 
@@ -47,9 +48,9 @@ class PolicyUpdate(BaseModel):
         },
     )
 
-    timezone: str | None = Field(default=None, max_length=64, examples=["America/New_York"])
-    country: str | None = Field(default=None, min_length=2, max_length=3, examples=["US"])
-    subdivision: str | None = Field(default=None, min_length=1, max_length=50, examples=["CA"])
+    timezone: Text | None = Field(default=None, max_length=64, examples=["America/New_York"], description=TIMEZONE_RULE)
+    country: Text | None = Field(default=None, min_length=2, max_length=3, examples=["US"])
+    subdivision: Text | None = Field(default=None, min_length=1, max_length=50, examples=["CA"])
     business_days_only: StrictBool | None = None
     send_hour: StrictInt | None = _bounded("send_hour")
     thank_you_window_hours: StrictInt | None = _bounded("thank_you_window_hours")

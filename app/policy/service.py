@@ -31,7 +31,7 @@ def _public(policy: Policy, overrides: Mapping[str, Any]) -> PolicyPublic:
 def get(session: Session, *, user: User) -> Tagged[PolicyPublic]:
     row = repository.get(session, user_id=user.id)
     overrides = dict(row.overrides) if row is not None else {}
-    policy = build_policy(overrides)
+    policy = build_policy(overrides, stored=True)
     return Tagged(_public(policy, overrides), _etag(user.id, row, policy))
 
 
@@ -43,8 +43,9 @@ def update(
     user_repository.lock(session, user_id=user.id)
     current = repository.get(session, user_id=user.id)
     overrides = dict(current.overrides) if current is not None else {}
-    preconditions.check(_etag(user.id, current, build_policy(overrides)), what="policy")
-    for key, value in changes.model_dump(exclude_unset=True, mode="json").items():
+    preconditions.check(_etag(user.id, current, build_policy(overrides, stored=True)), what="policy")
+    changed = changes.model_dump(exclude_unset=True, mode="json")
+    for key, value in changed.items():
         if value is None:
             overrides.pop(key, None)
         elif key == "role_family_days":
@@ -52,7 +53,8 @@ def update(
         else:
             overrides[key] = value
     try:
-        policy = build_policy(overrides)
+        # A time zone kept from before is read as stored; a new one is checked in full.
+        policy = build_policy(overrides, stored="timezone" not in changed)
     except PolicyError as error:
         raise InvalidInput(
             str(error), [ProblemError(loc=["body", *key.split(".")], msg=message) for key, message in error.problems]

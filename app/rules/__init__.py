@@ -34,9 +34,11 @@ from app.rules.policy import (
     RULES_VERSION,
     PolicyError,
     build_policy,
+    is_known_timezone,
     is_valid_timezone,
     policy_to_dict,
     policy_version,
+    timezone_problem,
 )
 
 __all__ = [
@@ -69,8 +71,10 @@ __all__ = [
     "build_policy",
     "catalogue",
     "check_outreach",
+    "is_known_timezone",
     "is_valid_timezone",
     "next_action",
     "policy_to_dict",
     "policy_version",
+    "timezone_problem",
 ]

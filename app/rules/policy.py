@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import fields, replace
 from functools import lru_cache
@@ -42,8 +43,76 @@ def _timezone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+EXAMPLE_PLACE = "America/New_York"
+_NO_DST = "{name} has no daylight saving time; for {city} use {place}"
+_RULE = "{name} is a daylight saving rule, not a place; for {city} use {place}"
+_HOST = "{name} depends on the server, not on a place; use the IANA name of the place, such as " + EXAMPLE_PLACE
+# Names in the time zone database that are not the clock of a place: fixed offsets (a New
+# York interview in June under EST is an hour off), POSIX-style rules, and names whose
+# meaning depends on the host. Each says which place a person writing it most likely
+# means. GMT is among them: in the United Kingdom it names a clock that is BST all
+# summer. UTC and its aliases (Etc/UTC, UCT, Universal, Zulu) mean universal time,
+# which is what anyone writing them means: they are accepted.
+_NOT_PLACES: dict[str, tuple[str, str, str]] = {
+    "EST": (_NO_DST, "New York", "America/New_York"),
+    "MST": (_NO_DST, "Denver", "America/Denver (Phoenix: America/Phoenix)"),
+    "HST": (_NO_DST, "Honolulu", "Pacific/Honolulu"),
+    "EST5EDT": (_RULE, "New York", "America/New_York"),
+    "CST6CDT": (_RULE, "Chicago", "America/Chicago"),
+    "MST7MDT": (_RULE, "Denver", "America/Denver"),
+    "PST8PDT": (_RULE, "Los Angeles", "America/Los_Angeles"),
+    "CET": (_RULE, "Paris", "Europe/Paris"),
+    "MET": (_RULE, "Paris", "Europe/Paris"),
+    "EET": (_RULE, "Athens", "Europe/Athens"),
+    "WET": (_RULE, "Lisbon", "Europe/Lisbon"),
+    **dict.fromkeys(
+        (
+            "GMT",
+            "GMT0",
+            "GMT+0",
+            "GMT-0",
+            "Greenwich",
+            "Etc/GMT",
+            "Etc/GMT0",
+            "Etc/GMT+0",
+            "Etc/GMT-0",
+            "Etc/Greenwich",
+        ),
+        (_NO_DST, "London", "Europe/London (UTC for universal time)"),
+    ),
+    **dict.fromkeys(("localtime", "posixrules", "Factory"), (_HOST, "", "")),
+}
+_ETC_OFFSET = re.compile(r"Etc/GMT([+-])(\d{1,2})")
+
+
+def timezone_problem(name: object) -> str | None:
+    """Why `name` cannot be the time zone of an interview or a policy; None when it can:
+    the IANA name of a place (America/New_York), or UTC. The one check, and wording, for
+    every time zone a person gives."""
+    if not isinstance(name, str) or name not in _timezone_names():
+        return f"unknown time zone {name!r}; use the IANA name of the place, such as {EXAMPLE_PLACE}"
+    if name in _NOT_PLACES:
+        template, city, place = _NOT_PLACES[name]
+        return template.format(name=name, city=city, place=place)
+    offset = _ETC_OFFSET.fullmatch(name)
+    if offset is not None:
+        # POSIX signs: Etc/GMT+5 is five hours behind UTC.
+        sign = "-" if offset[1] == "+" else "+"
+        return (
+            f"{name} is the fixed offset UTC{sign}{int(offset[2]):02d}:00 (its sign is inverted) with no daylight "
+            f"saving time; use the IANA name of the place, such as {EXAMPLE_PLACE}"
+        )
+    return None
+
+
 def is_valid_timezone(name: object) -> bool:
-    """True for an IANA time zone name known to zoneinfo (from the system or tzdata)."""
+    """True for a time zone a person may give (see `timezone_problem`)."""
+    return timezone_problem(name) is None
+
+
+def is_known_timezone(name: object) -> bool:
+    """True for any name zoneinfo can load: what a value stored before `timezone_problem`
+    refused it (EST, say) needs to be read and evaluated."""
     return isinstance(name, str) and name in _timezone_names()
 
 
@@ -77,9 +146,10 @@ def _check_role_family_days(value: object, problems: list[tuple[str, str]]) -> d
     return merged
 
 
-def build_policy(values: Mapping[str, object], base: Policy | None = None) -> Policy:
+def build_policy(values: Mapping[str, object], base: Policy | None = None, *, stored: bool = False) -> Policy:
     """Apply `values` (JSON-like: strings, numbers, booleans) over `base` (the
-    defaults when omitted) and validate the result as a whole.
+    defaults when omitted) and validate the result as a whole. `stored` values were
+    accepted when they were written: a time zone refused since (EST) still loads.
 
     Raises PolicyError listing every problem; nothing is partially applied.
     """
@@ -97,8 +167,9 @@ def build_policy(values: Mapping[str, object], base: Policy | None = None) -> Po
                 problems.append((key, "must be true or false"))
             changes[key] = value
         elif key == "timezone":
-            if not is_valid_timezone(value):
-                problems.append((key, f"unknown time zone {value!r}; use an IANA name such as Europe/Paris"))
+            problem = timezone_problem(value)
+            if problem is not None and not (stored and is_known_timezone(value)):
+                problems.append((key, problem))
             changes[key] = value
         elif key in ("country", "subdivision"):
             if value is not None and not isinstance(value, str):

@@ -3,13 +3,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.auth.dependencies import CurrentUser
+from app.core.json_input import JsonRoute
 from app.core.problems import AUTH_RESPONSES, VALIDATION_RESPONSES
 from app.core.session import SessionDep
 from app.followups.schemas import NextActionPublic
 from app.simulate import service
 from app.simulate.schemas import SimulateRequest
 
-router = APIRouter(prefix="/v1", tags=["simulate"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
+router = APIRouter(
+    route_class=JsonRoute, prefix="/v1", tags=["simulate"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES
+)
 
 
 @router.post("/simulate", operation_id="simulateNextAction")

@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.contacts.schemas import ContactCreate
-from app.core.schemas import Timestamp
+from app.core.schemas import TIME_RANGE, Text, Timestamp
 from app.events.schemas import EventCreate
 from app.interviews.schemas import InterviewFields
 from app.policy.schemas import PolicyUpdate
@@ -18,7 +18,7 @@ class SimulatedInterview(InterviewFields):
 
 
 class SimulatedContact(ContactCreate):
-    id: str = Field(min_length=1, max_length=64, description="Any id; events refer to the contact by it.")
+    id: Text = Field(min_length=1, max_length=64, description="Any id; events refer to the contact by it.")
 
 
 SIMULATE_EXAMPLE: dict[str, Any] = {
@@ -49,4 +49,4 @@ class SimulateRequest(BaseModel):
         default=None,
         description="Policy keys applied over your own policy for this simulation only (null: the default).",
     )
-    at: Timestamp | None = Field(default=None, description="Evaluate as of this time; now when omitted.")
+    at: Timestamp | None = Field(default=None, description=f"Evaluate as of this time; now when omitted. {TIME_RANGE}")

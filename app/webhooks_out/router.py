@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 from app.auth.dependencies import CurrentUser
 from app.core.config import SettingsDep
 from app.core.etags import shown_once
+from app.core.json_input import JsonRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.core.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
 from app.core.session import SessionDep
@@ -24,7 +25,12 @@ from app.webhooks_out.schemas import (
     WebhookMessage,
 )
 
-router = APIRouter(prefix="/v1/webhook-endpoints", tags=["webhooks"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES)
+router = APIRouter(
+    route_class=JsonRoute,
+    prefix="/v1/webhook-endpoints",
+    tags=["webhooks"],
+    responses=AUTH_RESPONSES | VALIDATION_RESPONSES,
+)
 ENDPOINT_RESPONSES = NOT_FOUND_RESPONSES
 
 
@@ -127,7 +133,7 @@ def send_test(session: SessionDep, user: CurrentUser, endpoint_id: str) -> Webho
 
 
 # The requests this service sends, documented under `webhooks` in the OpenAPI schema.
-events = APIRouter(tags=["webhooks"])
+events = APIRouter(route_class=JsonRoute, tags=["webhooks"])
 SIGNED = (
     "Headers: `webhook-id` (the same on every retry), `webhook-timestamp` (Unix seconds) and "
     "`webhook-signature` (`v1,<base64 HMAC-SHA256>` of `{id}.{timestamp}.{body}` with your secret; "

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from app.core.etags import REPLAY_NOTE
-from app.core.schemas import NotNull, UTCTime
+from app.core.schemas import NotNull, Text, UTCTime
 from app.followups.schemas import InterviewSummary, NextActionPublic
 from app.rules import Action
 from app.webhooks_out.models import DeliveryStatus, DisabledReason
@@ -47,14 +47,14 @@ Events = Annotated[
     AfterValidator(_check_events),
 ]
 Url = Annotated[
-    str,
+    Text,
     Field(
         max_length=2048,
         description="Where to POST events: https, on a public address (no redirects are followed).",
         examples=["https://hooks.example.com/followup"],
     ),
 ]
-Description = Annotated[str | None, Field(max_length=500, description="A note for yourself.")]
+Description = Annotated[Text | None, Field(max_length=500, description="A note for yourself.")]
 
 
 class EndpointCreate(BaseModel):

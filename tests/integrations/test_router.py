@@ -619,7 +619,10 @@ def test_a_waiting_delivery_that_no_longer_maps_is_failed_when_linked(api: Api, 
     interview = followed(api, integration, "1")
     assert events(api, interview) == []
     [failed] = deliveries(api, integration)
-    assert (failed["result"], failed["detail"]) == ("failed", "The body is not JSON.")
+    assert failed["result"] == "failed"
+    assert failed["detail"] == (
+        "The body is not JSON this service reads: Invalid JSON: Expecting value (line 1, column 1)."
+    )
 
 
 def test_two_integrations_of_one_provider_with_the_same_application_stay_apart(

@@ -95,10 +95,12 @@ def test_public_api_is_pinned() -> None:
             "build_policy",
             "catalogue",
             "check_outreach",
+            "is_known_timezone",
             "is_valid_timezone",
             "next_action",
             "policy_to_dict",
             "policy_version",
+            "timezone_problem",
         ]
     )
     for name in app.rules.__all__:

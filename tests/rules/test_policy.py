@@ -9,9 +9,11 @@ from app.rules import (
     PolicyError,
     RoleFamily,
     build_policy,
+    is_known_timezone,
     is_valid_timezone,
     policy_to_dict,
     policy_version,
+    timezone_problem,
 )
 
 
@@ -106,3 +108,54 @@ def test_timezone_names() -> None:
     assert is_valid_timezone("America/St_Johns")
     assert not is_valid_timezone("EST5EDT/Nowhere")
     assert not is_valid_timezone(None)
+
+
+@pytest.mark.parametrize("name", ["America/New_York", "Europe/London", "US/Eastern", "Japan", "UTC", "Etc/UTC", "Zulu"])
+def test_places_and_utc_are_time_zones_a_person_means(name: str) -> None:
+    assert timezone_problem(name) is None
+    assert is_valid_timezone(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("EST", "EST has no daylight saving time; for New York use America/New_York"),
+        ("MST", "MST has no daylight saving time; for Denver use America/Denver"),
+        ("HST", "HST has no daylight saving time; for Honolulu use Pacific/Honolulu"),
+        ("EST5EDT", "EST5EDT is a daylight saving rule, not a place; for New York use America/New_York"),
+        ("CST6CDT", "CST6CDT is a daylight saving rule, not a place; for Chicago use America/Chicago"),
+        ("CET", "for Paris use Europe/Paris"),
+        ("GMT", "GMT has no daylight saving time; for London use Europe/London"),
+        ("Etc/GMT", "for London use Europe/London"),
+        # Known to zoneinfo or not depending on the host's database: refused either way.
+        ("localtime", "localtime"),
+        ("posixrules", "posixrules"),
+        ("Factory", "Factory"),
+        ("Etc/GMT+5", "Etc/GMT+5 is the fixed offset UTC-05:00 (its sign is inverted) with no daylight saving time"),
+        ("Etc/GMT-14", "Etc/GMT-14 is the fixed offset UTC+14:00"),
+        ("Nowhere", "unknown time zone 'Nowhere'; use the IANA name of the place, such as America/New_York"),
+        (None, "unknown time zone None"),
+    ],
+)
+def test_names_that_are_not_places_are_refused_with_the_place_to_use(name: str | None, message: str) -> None:
+    problem = timezone_problem(name)
+    assert problem is not None and message in problem
+    assert not is_valid_timezone(name)
+
+
+def test_known_timezones_include_those_refused_for_new_input() -> None:
+    assert is_known_timezone("EST") and is_known_timezone("America/New_York")
+    assert not is_known_timezone("Nowhere") and not is_known_timezone(3)
+
+
+def test_a_policy_refuses_a_fixed_offset_with_the_same_words_as_an_interview() -> None:
+    with pytest.raises(PolicyError) as caught:
+        build_policy({"timezone": "EST"})
+    assert caught.value.problems == [("timezone", timezone_problem("EST"))]
+
+
+def test_a_stored_policy_with_a_fixed_offset_still_loads() -> None:
+    assert build_policy({"timezone": "EST"}, stored=True).timezone == "EST"
+    with pytest.raises(PolicyError) as caught:
+        build_policy({"timezone": "Nowhere"}, stored=True)
+    assert caught.value.problems == [("timezone", timezone_problem("Nowhere"))]

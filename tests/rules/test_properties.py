@@ -646,7 +646,9 @@ def test_the_strategies_reach_every_rule() -> None:
     seen: set[str] = set()
     actions: set[Action] = set()
 
-    @settings(max_examples=150, derandomize=True, database=None, deadline=None)
+    # Hypothesis also draws literals found in the app's modules, so any change there
+    # shifts the cases a seed gives: enough examples to reach every action with margin.
+    @settings(max_examples=400, derandomize=True, database=None, deadline=None)
     @given(case=facts_and_times())
     def collect(case: tuple[Facts, datetime]) -> None:
         result = next_action(*case)
