@@ -8,6 +8,7 @@ from app.rules.catalogue import Catalogue, RuleInfo, catalogue
 from app.rules.engine import check_outreach, next_action
 from app.rules.model import (
     DEFAULT_ROLE_FAMILY_DAYS,
+    INBOUND_TYPES,
     OUTBOUND_TYPES,
     REPLY_TYPES,
     TERMINAL_EVENT_STATUS,
@@ -43,6 +44,7 @@ from app.rules.policy import (
 
 __all__ = [
     "DEFAULT_ROLE_FAMILY_DAYS",
+    "INBOUND_TYPES",
     "OUTBOUND_TYPES",
     "REPLY_TYPES",
     "RULES_VERSION",

@@ -67,7 +67,9 @@ RULES: tuple[RuleInfo, ...] = (
         "R6",
         "New round",
         "A scheduled round restarts the cycle: a new thank-you, the ladder at zero, the decision date cleared "
-        "unless stated again.",
+        "unless stated again. An invite sent again replaces its earlier time and restarts the round; a "
+        "cancelled invite is set aside, and when it was the interview's own there is nothing to do until a "
+        "new date is set.",
         (),
     ),
     RuleInfo(
@@ -83,6 +85,22 @@ RULES: tuple[RuleInfo, ...] = (
         "As of",
         "The action is computed as of a moment: later events are ignored, and it is due once that moment "
         "reaches the earliest allowed time.",
+        (),
+    ),
+    # Listed after R9 so that R0-R9 keep their places for clients that read them in order.
+    RuleInfo(
+        "R5a",
+        "Away",
+        "When the person a step goes to has an out-of-office notice naming a return date, and has not written "
+        "since, the step waits until the day after that date so that they can catch up first.",
+        (),
+    ),
+    RuleInfo(
+        "R5b",
+        "Bounced",
+        "A status check that bounced never reached anyone: it does not count toward the ladder or the spacing. "
+        "A contact whose address bounced is skipped until the address is corrected; when nobody else fits, "
+        "the step names no one and asks for the address to be fixed.",
         (),
     ),
     RuleInfo(
@@ -125,6 +143,12 @@ RULES: tuple[RuleInfo, ...] = (
         ("business_days_only", "country", "subdivision"),
     ),
     RuleInfo("concluded", "Concluded", "Outreach check: the process has concluded.", ()),
+    RuleInfo(
+        "unreachable",
+        "Bounced address",
+        "Outreach check: mail to this contact's current address came back undelivered; correct it first.",
+        (),
+    ),
 )
 
 

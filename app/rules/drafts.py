@@ -42,14 +42,21 @@ def thank_you(interview: Interview, contact: Contact | None, round_start: dateti
     )
 
 
-def _status_check(interview: Interview, contact: Contact | None, deadline: date | None, later: bool) -> Draft:
+# After an away notice the message arrives among many: a warm first line, not a reproach.
+WELCOME_BACK = "Welcome back; I hope your time away went well."
+
+
+def _status_check(
+    interview: Interview, contact: Contact | None, deadline: date | None, later: bool, welcome_back: bool
+) -> Draft:
     ask = (
         "Is there any news you can share on the process, and when do you expect to reach a decision?"
         if deadline is None
         else "Is there any news you can share on the process?"
     )
+    opening = WELCOME_BACK if welcome_back else "I hope you are well."
     paragraphs = [
-        f"I hope you are well. I am writing about the {interview.role_title} role at {interview.company}, "
+        f"{opening} I am writing about the {interview.role_title} role at {interview.company}, "
         "which I remain very enthusiastic about.",
     ]
     if later:
@@ -61,15 +68,18 @@ def _status_check(interview: Interview, contact: Contact | None, deadline: date 
     return _compose(interview, contact, f"{interview.role_title} role: checking in", *paragraphs)
 
 
-def _escalation(interview: Interview, contact: Contact | None, round_start: datetime, deadline: date | None) -> Draft:
+def _escalation(
+    interview: Interview, contact: Contact | None, round_start: datetime, deadline: date | None, welcome_back: bool
+) -> Draft:
     ask = "Could you share where the process stands" + (
         " and when a decision is expected?" if deadline is None else "?"
     )
+    opening = f"{WELCOME_BACK} " if welcome_back else ""
     return _compose(
         interview,
         contact,
         f"{interview.role_title} role at {interview.company}",
-        f"I interviewed for the {interview.role_title} role on {_day(round_start)}, "
+        f"{opening}I interviewed for the {interview.role_title} role on {_day(round_start)}, "
         f"and I am still very excited about joining {interview.company}.",
         f"Other processes of mine are moving forward, but {interview.company} remains my first choice. {ask}",
     )
@@ -93,10 +103,12 @@ def for_ladder(
     deadline: date | None,
     *,
     later: bool,
+    welcome_back: bool = False,
 ) -> Draft:
-    """The draft for a step of the nudge ladder (R2-R4)."""
+    """The draft for a step of the nudge ladder (R2-R4); `welcome_back` when the contact
+    has just returned from time away (R5a)."""
     if action is Action.SEND_STATUS_CHECK:
-        return _status_check(interview, contact, deadline, later)
+        return _status_check(interview, contact, deadline, later, welcome_back)
     if action is Action.ESCALATE_TO_HIRING_MANAGER:
-        return _escalation(interview, contact, round_start, deadline)
+        return _escalation(interview, contact, round_start, deadline, welcome_back)
     return _move_on(interview, contact)

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from app.rules import drafts
 from app.rules.calendar import Calendar
 from app.rules.model import (
+    INBOUND_TYPES,
     OUTBOUND_TYPES,
     REPLY_TYPES,
     TERMINAL_EVENT_STATUS,
@@ -53,15 +54,18 @@ class _History:
 
     calendar: Calendar
     concluded: Status | None
-    round_number: int
+    cancelled: bool  # R6: the interview's own invite was cancelled and no other round stands
     round_interview_at: datetime
     round_end: datetime
     thank_you_sent: bool
     last_reply: Event | None
     deadline: date | None
-    nudges: tuple[Event, ...]
+    nudges: tuple[Event, ...]  # those that arrived (R5b)
     escalations: int
     outbound: tuple[Event, ...]
+    unreachable: frozenset[str]  # contact ids
+    # The latest inbound event of each contact since the last reply in the current round (R5a).
+    last_heard: dict[str, Event]
 
     @property
     def last_nudge(self) -> Event | None:
@@ -81,6 +85,42 @@ def _is_escalation(event: Event, contacts: dict[str, Contact]) -> bool:
     return contact is not None and contact.role is Role.HIRING_MANAGER
 
 
+def _schedules(event: Event) -> bool:
+    return event.type is EventType.ROUND_SCHEDULED and event.interview_at is not None
+
+
+def _standing_schedules(ordered: list[Event]) -> tuple[set[int], dict[str, Event]]:
+    """R6: the positions of the round_scheduled events that count, and the latest
+    round_scheduled or round_cancelled of each invite."""
+    latest: dict[str, tuple[int, Event]] = {}
+    for position, event in enumerate(ordered):
+        if event.invite_uid is not None and (_schedules(event) or event.type is EventType.ROUND_CANCELLED):
+            latest[event.invite_uid] = (position, event)
+    standing = {
+        position
+        for position, event in enumerate(ordered)
+        if _schedules(event) and (event.invite_uid is None or latest[event.invite_uid][0] == position)
+    }
+    return standing, {uid: event for uid, (_, event) in latest.items()}
+
+
+def _bounced_addresses(ordered: list[Event]) -> set[str]:
+    return {event.address.casefold() for event in ordered if event.type is EventType.MESSAGE_BOUNCED and event.address}
+
+
+def _unreachable(contacts: tuple[Contact, ...], bounced: set[str]) -> frozenset[str]:
+    return frozenset(contact.id for contact in contacts if contact.email and contact.email.casefold() in bounced)
+
+
+def _about_contact(event: Event, contacts: tuple[Contact, ...]) -> str | None:
+    """The contact an event is about: its own, else for a bounce the contact whose
+    current email is the address that failed."""
+    if event.contact_id is not None or event.type is not EventType.MESSAGE_BOUNCED or not event.address:
+        return event.contact_id
+    address = event.address.casefold()
+    return next((c.id for c in contacts if c.email and c.email.casefold() == address), None)
+
+
 def _history(facts: Facts, at: datetime) -> _History:
     _require_aware(at, "at")
     interview = facts.interview
@@ -93,57 +133,80 @@ def _history(facts: Facts, at: datetime) -> _History:
     calendar = Calendar(interview.timezone or policy.timezone, policy.country, policy.subdivision)
     contacts = _contacts_by_id(facts)
 
-    ordered = sorted(
-        (pair for pair in enumerate(facts.events) if pair[1].occurred_at <= at),
-        key=lambda pair: (pair[1].occurred_at, pair[1].seq, pair[0]),
-    )
+    ordered = [
+        event
+        for _, event in sorted(
+            (pair for pair in enumerate(facts.events) if pair[1].occurred_at <= at),
+            key=lambda pair: (pair[1].occurred_at, pair[1].seq, pair[0]),
+        )
+    ]
+    standing, latest_of_invite = _standing_schedules(ordered)
+    own_invite = latest_of_invite.get(interview.invite_uid) if interview.invite_uid is not None else None
+    cancelled = own_invite is not None and own_invite.type is EventType.ROUND_CANCELLED and not standing
     concluded: Status | None = interview.status if interview.status in TERMINAL_STATUSES else None
-    round_number = 1
     round_interview_at = interview.interview_at
+    round_minutes = interview.duration_minutes
     deadline = interview.decision_expected_by
     thank_you_sent = False
     last_reply: Event | None = None
-    nudges: list[Event] = []
-    escalations = 0
+    # Status checks since the last reply, and the positions among them of those that bounced.
+    sent: list[Event] = []
+    bounced: set[int] = set()
     outbound: list[Event] = []
-    for _, event in ordered:
+    last_heard: dict[str, Event] = {}
+    for position, event in enumerate(ordered):
         kind = event.type
         if kind in TERMINAL_EVENT_STATUS:
             concluded = concluded or TERMINAL_EVENT_STATUS[kind]
-        elif kind is EventType.ROUND_SCHEDULED and event.interview_at is not None:
-            # R6: a new round; everything below starts again, the deadline included.
-            round_number += 1
+        elif position in standing:
+            # R6: a new round, or a rescheduled one anew; everything below starts again,
+            # the deadline included.
+            assert event.interview_at is not None  # _schedules checked it
             round_interview_at = event.interview_at
+            round_minutes = interview.duration_minutes if event.duration_minutes is None else event.duration_minutes
             deadline = None
             thank_you_sent = False
             last_reply = None
-            nudges, escalations, outbound = [], 0, []
+            sent, bounced, outbound, last_heard = [], set(), [], {}
             continue
+        elif _schedules(event):
+            continue  # R6: replaced by a later invite of the same uid, or cancelled
+        about = _about_contact(event, facts.contacts)
         if kind in OUTBOUND_TYPES:
             outbound.append(event)
+        elif kind in INBOUND_TYPES and about is not None:
+            last_heard[about] = event
         if kind is EventType.THANK_YOU_SENT:
             thank_you_sent = True
         elif kind is EventType.STATUS_CHECK_SENT:
-            nudges.append(event)
-            escalations += _is_escalation(event, contacts)
+            sent.append(event)
+        elif kind is EventType.MESSAGE_BOUNCED and about is not None:
+            # R5b: the bounce is for the latest status check to that contact, if any
+            # since the last reply; that one never arrived.
+            hit = next((i for i in reversed(range(len(sent))) if sent[i].contact_id == about), None)
+            if hit is not None:
+                bounced.add(hit)
         elif kind in REPLY_TYPES:
             # R5: a reply, a stated timeline or a stage change restarts the ladder.
             last_reply = event
-            nudges, escalations = [], 0
+            sent, bounced, last_heard = [], set(), {}
             if kind is EventType.TIMELINE_SHARED and event.decision_expected_by is not None:
                 deadline = event.decision_expected_by
+    nudges = tuple(event for position, event in enumerate(sent) if position not in bounced)
     return _History(
         calendar=calendar,
         concluded=concluded,
-        round_number=round_number,
+        cancelled=cancelled,
         round_interview_at=round_interview_at,
-        round_end=round_interview_at + timedelta(minutes=interview.duration_minutes),
+        round_end=round_interview_at + timedelta(minutes=round_minutes),
         thank_you_sent=thank_you_sent,
         last_reply=last_reply,
         deadline=deadline,
-        nudges=tuple(nudges),
-        escalations=escalations,
+        nudges=nudges,
+        escalations=sum(_is_escalation(event, contacts) for event in nudges),
         outbound=tuple(outbound),
+        unreachable=_unreachable(facts.contacts, _bounced_addresses(ordered)),
+        last_heard=last_heard,
     )
 
 
@@ -159,15 +222,40 @@ def _first(contacts: tuple[Contact, ...], *roles: Role) -> Contact | None:
     return None
 
 
-def _thank_you_contact(contacts: tuple[Contact, ...]) -> Contact | None:
-    for contact in contacts:
-        if contact.is_primary:
-            return contact
-    return _first(contacts, Role.INTERVIEWER, Role.RECRUITER, Role.HIRING_MANAGER, Role.COORDINATOR, Role.OTHER)
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """Who an action goes to; `blocked` lists the contacts of the roles it looks for
+    when every one of them is unreachable (R5b)."""
+
+    contact: Contact | None
+    blocked: tuple[Contact, ...] = ()
 
 
-def _status_check_contact(contacts: tuple[Contact, ...]) -> Contact | None:
-    return _first(contacts, Role.RECRUITER, Role.COORDINATOR, Role.INTERVIEWER, Role.OTHER)
+def _choose(facts: Facts, history: _History, *roles: Role, primary_first: bool = False) -> _Choice:
+    """The first reachable contact of `roles`; unreachable contacts are never chosen."""
+    wanted = tuple(contact for contact in facts.contacts if contact.role in roles)
+    reachable = tuple(contact for contact in wanted if contact.id not in history.unreachable)
+    primary = next((c for c in reachable if c.is_primary), None) if primary_first else None
+    contact = primary or _first(reachable, *roles)
+    return _Choice(contact, wanted if contact is None else ())
+
+
+def _thank_you_contact(facts: Facts, history: _History) -> _Choice:
+    roles = (Role.INTERVIEWER, Role.RECRUITER, Role.HIRING_MANAGER, Role.COORDINATOR, Role.OTHER)
+    return _choose(facts, history, *roles, primary_first=True)
+
+
+def _status_check_contact(facts: Facts, history: _History) -> _Choice:
+    return _choose(facts, history, Role.RECRUITER, Role.COORDINATOR, Role.INTERVIEWER, Role.OTHER)
+
+
+def _names(contacts: tuple[Contact, ...]) -> str:
+    names = [contact.name for contact in contacts]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _fix_address(blocked: tuple[Contact, ...]) -> str:
+    return f" Mail to {_names(blocked)} bounced: correct the email address to send it."
 
 
 def _expected_decision(facts: Facts, history: _History) -> tuple[date, DecisionBasis]:
@@ -187,6 +275,11 @@ CONCLUDED_REASONS = {
 }
 
 
+CANCELLED_REASON = (
+    "The interview was cancelled; nothing to send until a new date is set. Record the new round when it is scheduled."
+)
+
+
 def next_action(facts: Facts, at: datetime) -> NextAction:
     """The next follow-up action for `facts` as of `at` (R0-R9)."""
     history = _history(facts, at)
@@ -203,7 +296,8 @@ def next_action(facts: Facts, at: datetime) -> NextAction:
         "nudges_remaining": remaining,
         "policy_version": policy_version(policy),
     }
-    if history.concluded is not None:
+    if history.concluded is not None or history.cancelled:
+        rule, reason = ("R0", CONCLUDED_REASONS[history.concluded]) if history.concluded else ("R6", CANCELLED_REASON)
         return NextAction(
             action=Action.NONE,
             earliest_allowed_date=None,
@@ -211,8 +305,8 @@ def next_action(facts: Facts, at: datetime) -> NextAction:
             latest_recommended_at=None,
             due=False,
             contact=None,
-            rule="R0",
-            reason=CONCLUDED_REASONS[history.concluded],
+            rule=rule,
+            reason=reason,
             constraints=(),
             draft=None,
             **common,  # type: ignore[arg-type]
@@ -235,13 +329,16 @@ def _thank_you(
     if snoozed is not None and snoozed > earliest:
         earliest = snoozed.astimezone(calendar.zone)
         constraints.append(Constraint("R8", "snoozed until then", earliest.date()))
-    contact = _thank_you_contact(facts.contacts)
+    choice = _thank_you_contact(facts, history)
+    contact = choice.contact
     hours = facts.policy.thank_you_window_hours
     reason = (
         f"Send a short thank-you once the interview ends: the best moment is within {hours} hours, "
         f"by {latest.strftime('%A %H:%M')} your time. It is optional, but it keeps you in mind."
     )
-    if contact is None:
+    if choice.blocked:
+        reason += _fix_address(choice.blocked)
+    elif contact is None:
         reason += " Add the people you met as contacts to address it."
     if history.deadline is None:
         reason += " Ask about their timeline, since none was given."
@@ -260,6 +357,15 @@ def _thank_you(
         ),
         **common,  # type: ignore[arg-type]
     )
+
+
+def _away_until(history: _History, contact: Contact | None) -> date | None:
+    """R5a: the day `contact` said they are back, when their latest word since the last
+    reply in the current round is an automatic reply that names it."""
+    heard = history.last_heard.get(contact.id) if contact is not None else None
+    if heard is None or heard.type is not EventType.AUTO_REPLY_RECEIVED:
+        return None
+    return heard.returns_on
 
 
 def _nudge_ladder(facts: Facts, history: _History, at: datetime, common: dict[str, object]) -> NextAction:
@@ -299,6 +405,18 @@ def _nudge_ladder(facts: Facts, history: _History, at: datetime, common: dict[st
         base = day_after_interview
         why += f", and not before the day after the interview, {_format_day(base)}"
         constraints.append(Constraint(rule, "not before the day after the interview", base))
+    # Time the person is away is not silence: the later draft's wording counts from here.
+    silence = (base - anchor_date).days
+
+    action, choice = _ladder_target(facts, history)
+    returns_on = _away_until(history, choice.contact)
+    welcome_back = False
+    if choice.contact is not None and returns_on is not None and base <= returns_on:
+        # R5a: they get a day to catch up after they are back.
+        base = returns_on + timedelta(days=1)
+        welcome_back = True
+        why += f", and the day after {choice.contact.name} is back on {_format_day(returns_on)}"
+        constraints.append(Constraint("R5a", f"{choice.contact.name} is away until {returns_on.isoformat()}", base))
 
     day = base
     if policy.business_days_only:
@@ -312,15 +430,15 @@ def _nudge_ladder(facts: Facts, history: _History, at: datetime, common: dict[st
         earliest, day = _after_snooze(calendar, policy, snoozed)
         constraints.append(Constraint("R8", "snoozed until then", day))
 
-    action, contact, rule, reason = _ladder_step(facts, history, rule, why)
-    silence = (base - anchor_date).days
+    rule, reason = _ladder_reason(facts, history, action, choice, rule, why)
     draft = drafts.for_ladder(
         action,
         facts.interview,
-        contact,
+        choice.contact,
         history.round_interview_at.astimezone(calendar.zone),
         history.deadline,
         later=history.plain_nudges >= 1 or silence >= LONG_SILENCE_DAYS,
+        welcome_back=welcome_back,
     )
     return NextAction(
         action=action,
@@ -328,7 +446,7 @@ def _nudge_ladder(facts: Facts, history: _History, at: datetime, common: dict[st
         earliest_allowed_at=earliest,
         latest_recommended_at=None,
         due=at >= earliest,
-        contact=contact,
+        contact=choice.contact,
         rule=rule,
         reason=f"{reason} Earliest: {_format_day(day)} at {earliest.strftime('%H:%M')} your time.",
         constraints=tuple(constraints),
@@ -348,33 +466,45 @@ def _after_snooze(calendar: Calendar, policy: Policy, snoozed: datetime) -> tupl
     return max(local, calendar.at_hour(day, policy.send_hour)), day
 
 
-def _ladder_step(facts: Facts, history: _History, rule: str, why: str) -> tuple[Action, Contact | None, str, str]:
-    """R4: k plain status checks and h escalations since the last reply."""
+def _ladder_target(facts: Facts, history: _History) -> tuple[Action, _Choice]:
+    """R4: the step for k plain status checks and h escalations since the last reply."""
     policy = facts.policy
-    plain, escalations = history.plain_nudges, history.escalations
-    if plain < policy.max_status_checks and escalations == 0:
-        contact = _status_check_contact(facts.contacts)
-        ordinal = plain + 1
-        reason = f"Send status check {ordinal} of {policy.max_status_checks}: {why}."
+    if history.plain_nudges < policy.max_status_checks and history.escalations == 0:
+        return Action.SEND_STATUS_CHECK, _status_check_contact(facts, history)
+    if history.escalations == 0 and policy.escalate_to_hiring_manager:
+        return Action.ESCALATE_TO_HIRING_MANAGER, _choose(facts, history, Role.HIRING_MANAGER)
+    return Action.MOVE_ON, _Choice(None)
+
+
+def _ladder_reason(
+    facts: Facts, history: _History, action: Action, choice: _Choice, rule: str, why: str
+) -> tuple[str, str]:
+    policy = facts.policy
+    plain = history.plain_nudges
+    if action is Action.SEND_STATUS_CHECK:
+        reason = f"Send status check {plain + 1} of {policy.max_status_checks}: {why}."
         if history.deadline is None:
             reason += " Ask for their timeline, since none was given."
-        if contact is None:
+        if choice.blocked:
+            reason += _fix_address(choice.blocked)
+        elif choice.contact is None:
             reason += " Add the recruiter as a contact to address it."
-        return Action.SEND_STATUS_CHECK, contact, rule, reason
-    if escalations == 0 and policy.escalate_to_hiring_manager:
-        contact = _first(facts.contacts, Role.HIRING_MANAGER)
+        return rule, reason
+    if action is Action.ESCALATE_TO_HIRING_MANAGER:
         reason = (
             f"You have sent {plain} status check{'s' if plain != 1 else ''} without an answer; "
             f"try the hiring manager once ({why})."
         )
-        if contact is None:
+        if choice.blocked:
+            reason += _fix_address(choice.blocked)
+        elif choice.contact is None:
             reason += " Add the hiring manager as a contact to address it."
-        return Action.ESCALATE_TO_HIRING_MANAGER, contact, "R4", reason
+        return "R4", reason
     reason = (
         "You have followed up as far as is useful; silence is an answer too. "
         f"Stop following up and keep applying elsewhere ({why})."
     )
-    return Action.MOVE_ON, None, "R4", reason
+    return "R4", reason
 
 
 def check_outreach(facts: Facts, proposal: OutreachProposal, at: datetime) -> list[Violation]:
@@ -386,6 +516,15 @@ def check_outreach(facts: Facts, proposal: OutreachProposal, at: datetime) -> li
     violations: list[Violation] = []
     if history.concluded is not None:
         violations.append(Violation("concluded", CONCLUDED_REASONS[history.concluded], None))
+    if proposal.contact_id in history.unreachable:
+        target = contacts[proposal.contact_id]
+        violations.append(
+            Violation(
+                "unreachable",
+                f"Mail to {target.name} at {target.email} bounced; correct the email address before writing again.",
+                None,
+            )
+        )
     cooldown_end = history.round_end + timedelta(hours=policy.multi_contact_cooldown_hours)
     others = {
         event.contact_id

@@ -40,6 +40,8 @@ class EventType(StrEnum):
     STAGE_CHANGED = "stage_changed"
     AUTO_REPLY_RECEIVED = "auto_reply_received"
     ROUND_SCHEDULED = "round_scheduled"
+    ROUND_CANCELLED = "round_cancelled"
+    MESSAGE_BOUNCED = "message_bounced"
     REJECTED = "rejected"
     OFFER_RECEIVED = "offer_received"
     HIRED = "hired"
@@ -51,6 +53,20 @@ class EventType(StrEnum):
 OUTBOUND_TYPES = frozenset({EventType.THANK_YOU_SENT, EventType.STATUS_CHECK_SENT, EventType.VALUE_ADD_SENT})
 # Events that restart the nudge ladder (R5); an auto-reply is deliberately absent.
 REPLY_TYPES = frozenset({EventType.REPLY_RECEIVED, EventType.TIMELINE_SHARED, EventType.STAGE_CHANGED})
+# Employer to candidate: after an away notice, any of these from the same person shows
+# they are back (R5a).
+INBOUND_TYPES = frozenset(
+    {
+        *REPLY_TYPES,
+        EventType.AUTO_REPLY_RECEIVED,
+        EventType.ROUND_SCHEDULED,
+        EventType.ROUND_CANCELLED,
+        EventType.MESSAGE_BOUNCED,
+        EventType.REJECTED,
+        EventType.OFFER_RECEIVED,
+        EventType.HIRED,
+    }
+)
 
 
 class Status(StrEnum):
@@ -111,6 +127,11 @@ class Event:
     interview_at: datetime | None = None  # round_scheduled
     seq: int = 0
     id: str | None = None
+    returns_on: date | None = None  # auto_reply_received: the day the sender is back
+    duration_minutes: int | None = None  # round_scheduled; the interview's duration when absent
+    invite_uid: str | None = None  # round_scheduled, round_cancelled: the calendar invite
+    address: str | None = None  # message_bounced: the address that failed
+    status: str | None = None  # message_bounced: the delivery status, such as 5.1.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +148,7 @@ class Interview:
     status: Status = Status.ACTIVE
     snoozed_until: datetime | None = None
     candidate_name: str | None = None
+    invite_uid: str | None = None  # the calendar invite the first round came from, if any
 
 
 DEFAULT_ROLE_FAMILY_DAYS: dict[RoleFamily, int] = {

@@ -14,7 +14,7 @@ import holidays
 
 from app.rules.model import DEFAULT_ROLE_FAMILY_DAYS, DeadlineGrace, Policy, RoleFamily
 
-RULES_VERSION = "1.0.0"
+RULES_VERSION = "1.1.0"
 
 # Inclusive bounds for the numeric keys: beyond them a value is a mistake, not a choice.
 INT_BOUNDS: dict[str, tuple[int, int]] = {

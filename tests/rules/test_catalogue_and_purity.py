@@ -1,8 +1,11 @@
 """The rule catalogue, the package's public API, and the engine's purity."""
 
 import ast
+import re
 import sys
 from pathlib import Path
+
+import pytest
 
 import app.rules
 from app.rules import RULES_VERSION, Policy, catalogue, policy_to_dict
@@ -16,6 +19,7 @@ def test_catalogue_lists_every_rule_with_its_policy_keys() -> None:
     result = catalogue()
     ids = [rule.id for rule in result.rules]
     assert ids[:10] == [f"R{n}" for n in range(10)]
+    assert {"R5a", "R5b", "unreachable"} <= set(ids)
     assert {
         "multi_contact_cooldown",
         "min_days_between_nudges",
@@ -33,6 +37,30 @@ def test_catalogue_lists_every_rule_with_its_policy_keys() -> None:
     assert every_key_used == known
     assert result.version == RULES_VERSION
     assert result.defaults == policy_to_dict(Policy())
+
+
+SEED_ARTICLE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seed-article.txt"
+
+
+def _six_word_runs(text: str) -> set[str]:
+    words = re.findall(r"[a-z']+", text.lower().replace("\u2019", "'"))
+    return {" ".join(words[i : i + 6]) for i in range(len(words) - 5)}
+
+
+def test_catalogue_explanations_share_no_sentence_with_the_reference_article() -> None:
+    if not SEED_ARTICLE.exists():
+        pytest.skip(f"reference article not found at {SEED_ARTICLE}")
+    article = _six_word_runs(SEED_ARTICLE.read_text())
+    for rule in catalogue().rules:
+        assert not _six_word_runs(f"{rule.title}. {rule.explanation}") & article, rule.id
+
+
+def test_away_bounce_and_cancellation_are_explained() -> None:
+    by_id = {rule.id: rule for rule in catalogue().rules}
+    assert "return" in by_id["R5a"].explanation
+    assert "bounced" in by_id["R5b"].explanation
+    assert "cancelled" in by_id["R6"].explanation
+    assert "undelivered" in by_id["unreachable"].explanation
 
 
 def _imports(path: Path) -> set[str]:
@@ -67,6 +95,7 @@ def test_public_api_is_pinned() -> None:
     assert sorted(app.rules.__all__) == sorted(
         [
             "DEFAULT_ROLE_FAMILY_DAYS",
+            "INBOUND_TYPES",
             "OUTBOUND_TYPES",
             "REPLY_TYPES",
             "RULES_VERSION",

@@ -28,7 +28,32 @@ def ladder() -> list[NextAction]:
         for count in range(3):
             results.append(next_action(facts(*base, *NUDGES[:count]), ny(2026, 3, 30)))
         results.append(next_action(facts(*base, *NUDGES, ESCALATION), ny(2026, 3, 30)))
-    return results
+    return results + away_and_bounced()
+
+
+def away_and_bounced() -> list[NextAction]:
+    """Status checks and an escalation held by an away notice, and steps whose contact bounced."""
+    back = date(2026, 3, 25)
+    ana_away = event("auto_reply_received", ny(2026, 3, 9, 9, 31), ANA, returns_on=back)
+    ben_away = event("auto_reply_received", ny(2026, 3, 16, 9, 31), BEN, returns_on=back)
+    bounced = [event("message_bounced", ny(2026, 2, 27), c, address=c.email) for c in (ANA, BEN)]
+    return [
+        next_action(facts(THANKED, NUDGES[0], ana_away), ny(2026, 3, 30)),
+        next_action(facts(THANKED, *NUDGES, ben_away), ny(2026, 3, 30)),
+        next_action(facts(THANKED, TIMELINE, *bounced), ny(2026, 3, 30)),
+        next_action(facts(*bounced), ny(2026, 3, 2, 11, 30)),
+        next_action(facts(THANKED, *NUDGES, *bounced), ny(2026, 3, 30)),
+    ]
+
+
+def test_a_draft_to_someone_back_from_time_away_welcomes_them_back() -> None:
+    held = away_and_bounced()[:2]
+    assert [r.action for r in held] == [Action.SEND_STATUS_CHECK, Action.ESCALATE_TO_HIRING_MANAGER]
+    for result in held:
+        assert result.draft is not None
+        assert result.draft.body.split("\n\n")[1].startswith("Welcome back; I hope your time away went well.")
+    for result in ladder()[:-5]:
+        assert result.draft is not None and "Welcome back" not in result.draft.body
 
 
 def test_every_action_but_none_has_a_filled_draft() -> None:
@@ -98,3 +123,12 @@ def test_drafts_and_reasons_share_no_sentence_with_the_reference_article() -> No
             ours = re.findall(r"[a-z']+", text.lower())
             shared = {" ".join(ours[i : i + 6]) for i in range(len(ours) - 5)} & article_runs
             assert not shared, shared
+
+
+def test_time_away_is_not_silence() -> None:
+    # Back on 03-25: the first check moves from 03-09 to 03-26, 24 days after the interview,
+    # yet nobody was silent; the first-check wording stays.
+    ana_away = event("auto_reply_received", ny(2026, 3, 3), ANA, returns_on=date(2026, 3, 25))
+    result = next_action(facts(THANKED, ana_away), ny(2026, 3, 4))
+    assert result.earliest_allowed_at == ny(2026, 3, 26, 9)
+    assert result.draft is not None and "first choice" not in result.draft.body

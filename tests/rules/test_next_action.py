@@ -3,13 +3,13 @@ calendar (weekdays, US/GB/DE public holidays, daylight saving changes) and RULES
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import pytest
 from rules_support import ANA, BEN, COL, IVY, THANKED, event, facts, interview, local, ny
 
-from app.rules import Action, Contact, DecisionBasis, Event, EventType, Role, Status, next_action
+from app.rules import Action, Contact, DecisionBasis, Event, EventType, Interview, Role, Status, next_action
 
 
 @dataclass
@@ -30,6 +30,28 @@ def timeline(when: datetime, decided_by: date) -> Event:
 
 def nudge(when: datetime, contact: Contact = ANA) -> Event:
     return event("status_check_sent", when, contact)
+
+
+def away(when: datetime, contact: Contact, returns_on: date | None) -> Event:
+    return event("auto_reply_received", when, contact, returns_on=returns_on)
+
+
+def bounce(when: datetime, contact: Contact | None, address: str | None = None) -> Event:
+    """A permanent bounce; the address defaults to the contact's current one."""
+    failed = address if address is not None else (contact.email if contact else None)
+    return event("message_bounced", when, contact, address=failed, status="5.1.1")
+
+
+def scheduled(when: datetime, starts: datetime, uid: str | None = None, minutes: int | None = None) -> Event:
+    return event("round_scheduled", when, COL, interview_at=starts, invite_uid=uid, duration_minutes=minutes)
+
+
+def cancelled(when: datetime, uid: str | None) -> Event:
+    return event("round_cancelled", when, COL, invite_uid=uid)
+
+
+# Ana's address before she gave a new one: a bounce to it leaves her reachable.
+OLD_ANA = "ana@old-acme.example"
 
 
 US = {"country": "US"}
@@ -284,6 +306,277 @@ CASES = [
         ),
         expect_at="2026-03-16T09:00:00-04:00",
         expect_rule="R3",
+    ),
+    # --- R5a: away until a stated day
+    Case(
+        "away-raises-the-spacing-to-the-day-after-the-return",
+        ny(2026, 3, 10),
+        (THANKED, nudge(ny(2026, 3, 9, 9, 5)), away(ny(2026, 3, 9, 9, 6), ANA, date(2026, 3, 16))),
+        expect_at="2026-03-17T09:00:00-04:00",
+        expect_rule="R3",
+        expect_contact=ANA,
+    ),
+    Case(
+        "away-back-before-the-step-changes-nothing",
+        ny(2026, 3, 10),
+        (THANKED, nudge(ny(2026, 3, 9, 9, 5)), away(ny(2026, 3, 9, 9, 6), ANA, date(2026, 3, 15))),
+        expect_at="2026-03-16T09:00:00-04:00",
+        expect_rule="R3",
+    ),
+    Case(
+        "away-raises-the-first-nudge-then-r7-skips-the-weekend",
+        ny(2026, 3, 5),
+        (THANKED, away(ny(2026, 3, 3, 8), ANA, date(2026, 3, 20))),  # back Friday: Saturday, then Monday
+        expect_at="2026-03-23T09:00:00-04:00",
+        expect_rule="R2",
+    ),
+    Case(
+        "away-a-later-auto-reply-is-the-one-that-counts",
+        ny(2026, 3, 10, 12),
+        (
+            THANKED,
+            nudge(ny(2026, 3, 9, 9, 5)),
+            away(ny(2026, 3, 9, 9, 6), ANA, date(2026, 3, 27)),
+            away(ny(2026, 3, 10, 8), ANA, date(2026, 3, 18)),
+        ),
+        expect_at="2026-03-19T09:00:00-04:00",
+    ),
+    Case(
+        "away-a-later-auto-reply-without-a-date-ends-it",
+        ny(2026, 3, 10, 12),
+        (
+            THANKED,
+            nudge(ny(2026, 3, 9, 9, 5)),
+            away(ny(2026, 3, 9, 9, 6), ANA, date(2026, 3, 27)),
+            away(ny(2026, 3, 10, 8), ANA, None),
+        ),
+        expect_at="2026-03-16T09:00:00-04:00",
+    ),
+    Case(
+        "away-anything-inbound-from-them-afterwards-ends-it",
+        ny(2026, 3, 10),
+        (
+            THANKED,
+            nudge(ny(2026, 3, 9, 9, 5)),
+            away(ny(2026, 3, 9, 9, 6), ANA, date(2026, 3, 27)),
+            event("round_cancelled", ny(2026, 3, 9, 12), ANA, invite_uid="call"),
+        ),
+        expect_at="2026-03-16T09:00:00-04:00",
+    ),
+    Case(
+        "away-a-note-of-yours-about-them-does-not-end-it",
+        ny(2026, 3, 10),
+        (
+            THANKED,
+            nudge(ny(2026, 3, 9, 9, 5)),
+            away(ny(2026, 3, 9, 9, 6), ANA, date(2026, 3, 18)),
+            event("note", ny(2026, 3, 9, 12), ANA),
+        ),
+        expect_at="2026-03-19T09:00:00-04:00",
+    ),
+    Case(
+        "away-of-someone-the-step-does-not-go-to",
+        ny(2026, 3, 10),
+        (THANKED, nudge(ny(2026, 3, 9, 9, 5)), away(ny(2026, 3, 9, 9, 6), IVY, date(2026, 3, 27))),
+        expect_at="2026-03-16T09:00:00-04:00",
+        options={"contacts": (ANA, BEN, IVY)},
+    ),
+    Case(
+        "away-before-the-last-reply-is-over",
+        ny(2026, 3, 5),
+        (THANKED, away(ny(2026, 3, 3, 8), ANA, date(2026, 3, 27)), event("reply_received", ny(2026, 3, 4, 12), BEN)),
+        expect_at="2026-03-11T09:00:00-04:00",
+        expect_rule="R2",
+    ),
+    Case(
+        "away-in-the-previous-round-is-over",
+        ny(2026, 3, 20),
+        (
+            THANKED,
+            away(ny(2026, 3, 3, 8), ANA, date(2026, 4, 10)),
+            scheduled(ny(2026, 3, 4), ny(2026, 3, 10, 10)),
+            event("thank_you_sent", ny(2026, 3, 10, 12), ANA),
+        ),
+        expect_at="2026-03-17T09:00:00-04:00",
+    ),
+    Case(
+        "away-holds-the-escalation-too",
+        ny(2026, 3, 17),
+        (
+            THANKED,
+            nudge(ny(2026, 3, 9, 9, 30)),
+            nudge(ny(2026, 3, 16, 9, 30)),
+            away(ny(2026, 3, 16, 12), BEN, date(2026, 3, 30)),
+        ),
+        expect_action=Action.ESCALATE_TO_HIRING_MANAGER,
+        expect_at="2026-03-31T09:00:00-04:00",
+        expect_contact=BEN,
+    ),
+    Case(
+        "away-does-not-hold-move-on",
+        ny(2026, 3, 24),
+        (THANKED, nudge(ny(2026, 3, 23, 9, 30), BEN), away(ny(2026, 3, 23, 12), BEN, date(2026, 4, 10))),
+        expect_action=Action.MOVE_ON,
+        expect_at="2026-03-30T09:00:00-04:00",
+        expect_contact=None,
+    ),
+    # --- R5b: bounced messages
+    Case(
+        "bounced-nudge-does-not-count-r2-again",
+        ny(2026, 3, 9, 10),
+        (
+            THANKED,
+            timeline(ny(2026, 3, 3), date(2026, 3, 6)),
+            nudge(ny(2026, 3, 9, 9, 5)),
+            bounce(ny(2026, 3, 9, 9, 6), ANA),
+        ),
+        expect_at="2026-03-09T09:00:00-04:00",
+        expect_rule="R2",
+        expect_contact=None,
+    ),
+    Case(
+        "bounced-second-nudge-spaces-from-the-first",
+        ny(2026, 3, 17),
+        (
+            THANKED,
+            nudge(ny(2026, 3, 9, 9, 30)),
+            nudge(ny(2026, 3, 16, 9, 30)),
+            bounce(ny(2026, 3, 16, 9, 31), ANA, OLD_ANA),
+        ),
+        expect_at="2026-03-16T09:00:00-04:00",
+        expect_rule="R3",
+        expect_contact=ANA,
+    ),
+    Case(
+        "bounce-for-the-nudge-before-the-last-changes-nothing",
+        ny(2026, 3, 17),
+        (
+            THANKED,
+            nudge(ny(2026, 3, 9, 9, 30)),
+            bounce(ny(2026, 3, 9, 9, 31), ANA, OLD_ANA),
+            nudge(ny(2026, 3, 16, 9, 30)),
+        ),
+        expect_action=Action.ESCALATE_TO_HIRING_MANAGER,
+        expect_at="2026-03-23T09:00:00-04:00",
+        expect_contact=BEN,
+        options={"pol": {"country": "US", "max_status_checks": 1}},
+    ),
+    Case(
+        "bounced-escalation-escalates-again",
+        ny(2026, 3, 24),
+        (
+            THANKED,
+            nudge(ny(2026, 3, 9, 9, 30)),
+            nudge(ny(2026, 3, 16, 9, 30)),
+            nudge(ny(2026, 3, 23, 9, 30), BEN),
+            bounce(ny(2026, 3, 23, 9, 31), BEN, "ben@old-acme.example"),
+        ),
+        expect_action=Action.ESCALATE_TO_HIRING_MANAGER,
+        expect_at="2026-03-23T09:00:00-04:00",
+        expect_rule="R4",
+        expect_contact=BEN,
+    ),
+    Case(
+        "unreachable-recruiter-the-coordinator-instead",
+        ny(2026, 3, 10),
+        (THANKED, bounce(ny(2026, 3, 3), ANA)),
+        expect_at="2026-03-09T09:00:00-04:00",
+        expect_contact=COL,
+        options={"contacts": (ANA, BEN, COL)},
+    ),
+    Case(
+        "unreachable-by-an-address-in-other-case",
+        ny(2026, 3, 10),
+        (THANKED, bounce(ny(2026, 3, 3), ANA, "ANA@Acme.Example")),
+        expect_at="2026-03-09T09:00:00-04:00",
+        expect_contact=None,
+    ),
+    Case(
+        "bounce-of-an-earlier-round-still-makes-unreachable",
+        ny(2026, 3, 20),
+        (
+            THANKED,
+            bounce(ny(2026, 3, 3), ANA),
+            scheduled(ny(2026, 3, 4), ny(2026, 3, 10, 10)),
+            event("thank_you_sent", ny(2026, 3, 10, 12), IVY),
+        ),
+        expect_at="2026-03-17T09:00:00-04:00",
+        expect_contact=IVY,
+        options={"contacts": (ANA, BEN, IVY)},
+    ),
+    # --- R6: rescheduled and cancelled rounds
+    Case(
+        "cancelled-round-the-earlier-round-goes-on",
+        ny(2026, 3, 13),
+        (
+            THANKED,
+            nudge(ny(2026, 3, 9, 9, 30)),
+            scheduled(ny(2026, 3, 10), ny(2026, 3, 16, 10), "r2"),
+            cancelled(ny(2026, 3, 12), "r2"),
+        ),
+        expect_at="2026-03-16T09:00:00-04:00",
+        expect_rule="R3",
+    ),
+    Case(
+        "cancelled-round-a-reply-during-it-stays",
+        ny(2026, 3, 13),
+        (
+            THANKED,
+            nudge(ny(2026, 3, 9, 9, 30)),
+            scheduled(ny(2026, 3, 10), ny(2026, 3, 16, 10), "r2"),
+            event("reply_received", ny(2026, 3, 11, 12), ANA),
+            cancelled(ny(2026, 3, 12), "r2"),
+        ),
+        expect_at="2026-03-18T09:00:00-04:00",
+        expect_rule="R2",
+    ),
+    Case(
+        "cancelled-round-the-stated-date-comes-back",
+        ny(2026, 3, 5),
+        (
+            THANKED,
+            timeline(ny(2026, 3, 3), date(2026, 3, 12)),
+            scheduled(ny(2026, 3, 4), ny(2026, 3, 16, 10), "r2"),
+            cancelled(ny(2026, 3, 5), "r2"),
+        ),
+        expect_at="2026-03-13T09:00:00-04:00",
+        expect_rule="R2",
+    ),
+    Case(
+        "cancelled-then-invited-again-the-round-stands",
+        ny(2026, 3, 20),
+        (
+            THANKED,
+            scheduled(ny(2026, 3, 4), ny(2026, 3, 9, 10), "r2"),
+            cancelled(ny(2026, 3, 5), "r2"),
+            scheduled(ny(2026, 3, 6), ny(2026, 3, 11, 10), "r2"),
+            event("thank_you_sent", ny(2026, 3, 11, 12), ANA),
+        ),
+        expect_at="2026-03-18T09:00:00-04:00",
+        expect_rule="R2",
+    ),
+    Case(
+        "a-cancellation-names-only-its-invite",
+        ny(2026, 3, 20),
+        (
+            THANKED,
+            scheduled(ny(2026, 3, 4), ny(2026, 3, 11, 10), "r2"),
+            cancelled(ny(2026, 3, 5), "r3"),
+            cancelled(ny(2026, 3, 5), None),
+            event("thank_you_sent", ny(2026, 3, 11, 12), ANA),
+        ),
+        expect_at="2026-03-18T09:00:00-04:00",
+    ),
+    Case(
+        "a-cancellation-after-at-is-ignored",
+        ny(2026, 3, 20),
+        (
+            THANKED,
+            scheduled(ny(2026, 3, 4), ny(2026, 3, 11, 10), "r2"),
+            event("thank_you_sent", ny(2026, 3, 11, 12), ANA),
+            cancelled(ny(2026, 3, 21), "r2"),
+        ),
+        expect_at="2026-03-18T09:00:00-04:00",
     ),
     # --- R4 ladder
     Case(
@@ -684,3 +977,235 @@ def test_the_ladder_never_starts_before_the_day_after_the_interview(history: tup
     # Saturday 03-21 is the day after the interview, moved to Monday 03-23 by R7
     assert result.earliest_allowed_at == ny(2026, 3, 23, 9)
     assert "not before the day after the interview" in [c.detail for c in result.constraints]
+
+
+# --- R5a: the reason and the constraint say why the date moved
+
+
+def test_an_away_notice_is_explained() -> None:
+    history = (THANKED, nudge(ny(2026, 3, 9, 9, 5)), away(ny(2026, 3, 9, 9, 6), ANA, date(2026, 3, 16)))
+    result = next_action(facts(*history), ny(2026, 3, 10))
+    assert "the day after Ana Silva is back on Monday, March 16, 2026" in result.reason
+    assert [(c.rule, c.date) for c in result.constraints] == [("R3", date(2026, 3, 16)), ("R5a", date(2026, 3, 17))]
+
+
+def test_an_away_notice_that_changes_nothing_is_not_mentioned() -> None:
+    history = (THANKED, nudge(ny(2026, 3, 9, 9, 5)), away(ny(2026, 3, 9, 9, 6), ANA, date(2026, 3, 10)))
+    result = next_action(facts(*history), ny(2026, 3, 10))
+    assert "back on" not in result.reason
+    assert [c.rule for c in result.constraints] == ["R3"]
+
+
+def test_an_away_notice_then_a_snooze_the_later_wins() -> None:
+    history = (THANKED, nudge(ny(2026, 3, 9, 9, 5)), away(ny(2026, 3, 9, 9, 6), ANA, date(2026, 3, 16)))
+    snoozed = next_action(facts(*history, iv=interview(snoozed_until=ny(2026, 3, 18, 14))), ny(2026, 3, 10))
+    assert snoozed.earliest_allowed_at == ny(2026, 3, 18, 14)
+    short = next_action(facts(*history, iv=interview(snoozed_until=ny(2026, 3, 16, 14))), ny(2026, 3, 10))
+    assert short.earliest_allowed_at == ny(2026, 3, 17, 9)
+
+
+# --- R5b: bounced messages and unreachable contacts
+
+
+def counters(*history: Event, contacts: tuple[Contact, ...] = (ANA, BEN)) -> tuple[int, int]:
+    result = next_action(facts(*history, contacts=contacts), ny(2026, 3, 30))
+    return result.nudges_sent, result.nudges_remaining
+
+
+@pytest.mark.parametrize(
+    ("history", "expected"),
+    [
+        pytest.param((nudge(ny(2026, 3, 9, 9, 30)),), (1, 1), id="one-nudge"),
+        pytest.param((nudge(ny(2026, 3, 9, 9, 30)), bounce(ny(2026, 3, 9, 9, 31), ANA)), (0, 2), id="bounced"),
+        pytest.param(
+            (nudge(ny(2026, 3, 9, 9, 30)), nudge(ny(2026, 3, 16, 9, 30)), bounce(ny(2026, 3, 16, 9, 31), ANA)),
+            (1, 1),
+            id="only-the-latest-nudge-bounces",
+        ),
+        pytest.param(
+            (
+                nudge(ny(2026, 3, 9, 9, 30)),
+                nudge(ny(2026, 3, 16, 9, 30)),
+                bounce(ny(2026, 3, 16, 9, 31), ANA),
+                bounce(ny(2026, 3, 16, 9, 32), ANA),
+            ),
+            (1, 1),
+            id="two-bounces-for-one-nudge",
+        ),
+        pytest.param(
+            (nudge(ny(2026, 3, 9, 9, 30)), bounce(ny(2026, 3, 9, 9, 31), IVY)), (1, 1), id="bounce-for-someone-else"
+        ),
+        pytest.param(
+            (nudge(ny(2026, 3, 9, 9, 30)), bounce(ny(2026, 3, 9, 9, 31), None, "Ana@acme.example")),
+            (0, 2),
+            id="bounce-naming-only-her-address",
+        ),
+        pytest.param(
+            (nudge(ny(2026, 3, 9, 9, 30)), bounce(ny(2026, 3, 9, 9, 31), None, "nobody@acme.example")),
+            (1, 1),
+            id="bounce-for-an-address-of-nobody",
+        ),
+        pytest.param(
+            (nudge(ny(2026, 3, 9, 9, 30)), bounce(ny(2026, 3, 9, 9, 31), None, "")), (1, 1), id="bounce-without-address"
+        ),
+        pytest.param(
+            (
+                nudge(ny(2026, 3, 9, 9, 30)),
+                event("reply_received", ny(2026, 3, 10), ANA),
+                nudge(ny(2026, 3, 17, 9, 30)),
+                bounce(ny(2026, 3, 9, 9, 31), ANA),
+            ),
+            (1, 1),
+            id="bounce-for-a-nudge-before-the-last-reply",
+        ),
+        pytest.param(
+            (
+                event("status_check_sent", ny(2026, 3, 9, 9, 30)),
+                event("message_bounced", ny(2026, 3, 9, 9, 31), address="x@acme.example"),
+            ),
+            (1, 1),
+            id="neither-names-a-contact",
+        ),
+        pytest.param(
+            (nudge(ny(2026, 3, 9, 9, 30), BEN), bounce(ny(2026, 3, 9, 9, 31), BEN)), (0, 2), id="bounced-escalation"
+        ),
+    ],
+)
+def test_a_bounced_nudge_is_not_counted(history: tuple[Event, ...], expected: tuple[int, int]) -> None:
+    assert counters(THANKED, *history, contacts=(ANA, BEN, IVY)) == expected
+
+
+def test_every_contact_of_the_roles_unreachable_keeps_the_action_and_asks_to_fix_the_address() -> None:
+    history = (THANKED, bounce(ny(2026, 3, 3), ANA), bounce(ny(2026, 3, 3), COL))
+    result = next_action(facts(*history, contacts=(ANA, BEN, COL)), ny(2026, 3, 10))
+    assert (result.action, result.contact) == (Action.SEND_STATUS_CHECK, None)
+    assert "Mail to Ana Silva and Col Reyes bounced: correct the email address" in result.reason
+    assert "Add the recruiter" not in result.reason
+    assert result.draft is not None and result.draft.body.startswith("Hello,")
+
+
+def test_three_unreachable_contacts_are_listed() -> None:
+    history = (THANKED, *(bounce(ny(2026, 3, 3), c) for c in (ANA, COL, IVY)))
+    result = next_action(facts(*history, contacts=(ANA, BEN, COL, IVY)), ny(2026, 3, 10))
+    assert "Mail to Ana Silva, Col Reyes and Ivy Chen bounced" in result.reason
+
+
+def test_an_unreachable_hiring_manager_keeps_the_escalation_with_nobody() -> None:
+    history = (THANKED, nudge(ny(2026, 3, 9, 9, 30)), nudge(ny(2026, 3, 16, 9, 30)), bounce(ny(2026, 3, 5), BEN))
+    result = next_action(facts(*history), ny(2026, 3, 17))
+    assert (result.action, result.contact) == (Action.ESCALATE_TO_HIRING_MANAGER, None)
+    assert "Mail to Ben Okafor bounced" in result.reason
+    assert "Add the hiring manager" not in result.reason
+
+
+def test_correcting_the_email_makes_the_contact_reachable_again() -> None:
+    history = (THANKED, bounce(ny(2026, 3, 3), ANA))
+    corrected = Contact(ANA.id, ANA.name, ANA.role, "ana.silva@acme.example", is_primary=True)
+    assert next_action(facts(*history), ny(2026, 3, 10)).contact is None
+    assert next_action(facts(*history, contacts=(corrected, BEN)), ny(2026, 3, 10)).contact == corrected
+
+
+def test_a_contact_without_an_email_is_never_unreachable() -> None:
+    silent = Contact("r", "Rae", Role.RECRUITER)
+    history = (THANKED, event("message_bounced", ny(2026, 3, 3), silent, address="rae@acme.example"))
+    assert next_action(facts(*history, contacts=(silent,)), ny(2026, 3, 10)).contact == silent
+
+
+@pytest.mark.parametrize(
+    ("contacts", "bounced", "expected"),
+    [
+        pytest.param((IVY, ANA), (ANA,), IVY, id="primary-unreachable-the-interviewer"),
+        pytest.param(
+            (ANA, Contact("p2", "Pat", Role.OTHER, "pat@acme.example", is_primary=True)),
+            (ANA,),
+            "p2",
+            id="the-next-primary",
+        ),
+        pytest.param((ANA, BEN), (ANA, BEN), None, id="nobody-reachable"),
+    ],
+)
+def test_a_thank_you_skips_unreachable_contacts(
+    contacts: tuple[Contact, ...], bounced: tuple[Contact, ...], expected: object
+) -> None:
+    history = tuple(bounce(ny(2026, 2, 27), contact) for contact in bounced)
+    result = next_action(facts(*history, contacts=contacts), ny(2026, 3, 2, 11, 30))
+    assert result.action is Action.SEND_THANK_YOU
+    chosen = result.contact.id if isinstance(expected, str) and result.contact else result.contact
+    assert chosen == expected
+    if expected is None:
+        assert "Mail to Ana Silva and Ben Okafor bounced" in result.reason
+        assert "Add the people you met" not in result.reason
+
+
+# --- R6: a rescheduled or cancelled round
+
+
+def test_a_reschedule_starts_the_round_anew_at_its_time_and_length() -> None:
+    history = (
+        THANKED,
+        scheduled(ny(2026, 3, 3), ny(2026, 3, 10, 10), "r2", minutes=45),
+        event("thank_you_sent", ny(2026, 3, 5), ANA),  # written ahead of the first date
+        scheduled(ny(2026, 3, 6), ny(2026, 3, 12, 14), "r2", minutes=30),
+    )
+    result = next_action(facts(*history), ny(2026, 3, 11))
+    assert result.action is Action.SEND_THANK_YOU
+    assert (result.earliest_allowed_at, result.latest_recommended_at) == (
+        ny(2026, 3, 12, 14, 30),
+        ny(2026, 3, 13, 14, 30),
+    )
+
+
+def test_a_round_without_its_length_lasts_the_interview_duration() -> None:
+    history = (THANKED, scheduled(ny(2026, 3, 3), ny(2026, 3, 10, 10)))
+    result = next_action(facts(*history, iv=interview(duration_minutes=90)), ny(2026, 3, 4))
+    assert result.earliest_allowed_at == ny(2026, 3, 10, 11, 30)
+    zero = next_action(facts(THANKED, scheduled(ny(2026, 3, 3), ny(2026, 3, 10, 10), minutes=0)), ny(2026, 3, 4))
+    assert zero.earliest_allowed_at == ny(2026, 3, 10, 10)
+
+
+def own_invite() -> Interview:
+    return replace(interview(), invite_uid="first-round")
+
+
+def test_the_interview_own_invite_cancelled_waits_for_a_new_date() -> None:
+    history = (THANKED, nudge(ny(2026, 3, 9, 9, 30)), cancelled(ny(2026, 3, 10), "first-round"))
+    result = next_action(facts(*history, iv=own_invite()), ny(2026, 3, 11))
+    assert (result.action, result.rule, result.contact, result.draft) == (Action.NONE, "R6", None, None)
+    assert (result.earliest_allowed_at, result.earliest_allowed_date, result.due) == (None, None, False)
+    assert "cancelled" in result.reason and "new date" in result.reason
+    assert (result.nudges_sent, result.nudges_remaining) == (1, 1)
+    # before the cancellation arrived the ladder went on
+    assert next_action(facts(*history, iv=own_invite()), ny(2026, 3, 9, 12)).action is Action.SEND_STATUS_CHECK
+
+
+def test_a_cancelled_first_round_comes_before_the_thank_you() -> None:
+    result = next_action(facts(cancelled(ny(2026, 3, 1), "first-round"), iv=own_invite()), ny(2026, 3, 2, 11, 30))
+    assert (result.action, result.rule) == (Action.NONE, "R6")
+
+
+@pytest.mark.parametrize(
+    "then",
+    [
+        pytest.param(scheduled(ny(2026, 3, 11), ny(2026, 3, 16, 10), "first-round"), id="the-same-invite-again"),
+        pytest.param(scheduled(ny(2026, 3, 11), ny(2026, 3, 16, 10), "another"), id="another-invite"),
+        pytest.param(scheduled(ny(2026, 3, 11), ny(2026, 3, 16, 10)), id="a-round-without-invite"),
+    ],
+)
+def test_a_round_that_stands_after_the_cancellation_goes_on(then: Event) -> None:
+    history = (THANKED, cancelled(ny(2026, 3, 10), "first-round"), then)
+    result = next_action(facts(*history, iv=own_invite()), ny(2026, 3, 12))
+    assert result.action is Action.SEND_THANK_YOU
+    assert result.earliest_allowed_at == ny(2026, 3, 16, 11)
+
+
+def test_a_cancelled_round_is_not_the_interview_own() -> None:
+    history = (THANKED, scheduled(ny(2026, 3, 3), ny(2026, 3, 10, 10), "r2"), cancelled(ny(2026, 3, 4), "r2"))
+    result = next_action(facts(*history, iv=own_invite()), ny(2026, 3, 5))
+    assert (result.action, result.rule) == (Action.SEND_STATUS_CHECK, "R2")
+    assert result.earliest_allowed_at == ny(2026, 3, 9, 9)
+
+
+def test_a_concluded_process_is_r0_even_when_cancelled() -> None:
+    history = (cancelled(ny(2026, 3, 3), "first-round"), event("rejected", ny(2026, 3, 4)))
+    result = next_action(facts(*history, iv=own_invite()), ny(2026, 3, 5))
+    assert (result.action, result.rule) == (Action.NONE, "R0")

@@ -1,5 +1,6 @@
 """The outreach check: every rule a proposed message would break, and until when."""
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -121,3 +122,37 @@ def test_every_rule_at_once() -> None:
         ("max_status_checks", None),
         ("business_days_only", ny(2026, 3, 9)),
     ]
+
+
+def test_an_unreachable_contact_for_every_kind_of_message() -> None:
+    bounced = event("message_bounced", ny(2026, 3, 3), ANA, address="ANA@acme.example", status="5.1.1")
+    for kind in (EventType.THANK_YOU_SENT, EventType.STATUS_CHECK_SENT, EventType.VALUE_ADD_SENT):
+        found = check_outreach(facts(THANKED, bounced), OutreachProposal("ana", kind), ny(2026, 3, 9, 10))
+        assert [(v.rule, v.until) for v in found] == [("unreachable", None)]
+        assert "ana@acme.example" in found[0].detail and "Ana Silva" in found[0].detail
+    # Ben is still reachable, and so is Ana once her email is corrected
+    assert "unreachable" not in rules(check_outreach(facts(THANKED, bounced), ESCALATE, ny(2026, 3, 23, 10)))
+    corrected = replace(ANA, email="ana.silva@acme.example")
+    assert check_outreach(facts(THANKED, bounced, contacts=(corrected, BEN)), NUDGE, ny(2026, 3, 9, 10)) == []
+
+
+def test_a_bounced_nudge_neither_spaces_nor_counts() -> None:
+    sent = event("status_check_sent", ny(2026, 3, 9, 9, 30), ANA)
+    bounced = event("message_bounced", ny(2026, 3, 9, 9, 31), ANA, address="ana@old.example", status="5.1.1")
+    assert rules(check_outreach(facts(THANKED, sent), NUDGE, ny(2026, 3, 10, 10))) == ["min_days_between_nudges"]
+    assert check_outreach(facts(THANKED, sent, bounced), NUDGE, ny(2026, 3, 10, 10)) == []
+    two = (sent, event("status_check_sent", ny(2026, 3, 16, 9, 30), ANA))
+    assert "max_status_checks" in rules(check_outreach(facts(THANKED, *two), NUDGE, ny(2026, 3, 23, 10)))
+    late_bounce = replace(bounced, occurred_at=ny(2026, 3, 16, 9, 31))
+    assert check_outreach(facts(THANKED, *two, late_bounce), NUDGE, ny(2026, 3, 23, 10)) == []
+
+
+def test_unreachable_comes_right_after_concluded() -> None:
+    history = (
+        THANKED,
+        event("message_bounced", ny(2026, 3, 3), ANA, address="ana@acme.example"),
+        event("status_check_sent", ny(2026, 3, 6, 10), ANA),
+        event("rejected", ny(2026, 3, 6, 11)),
+    )
+    found = check_outreach(facts(*history), NUDGE, ny(2026, 3, 7, 10))
+    assert rules(found) == ["concluded", "unreachable", "min_days_between_nudges", "business_days_only"]

@@ -1,4 +1,4 @@
-"""Property tests of the rules engine (RULES.md R0-R9) over random histories and policies.
+"""Property tests of the rules engine (RULES.md R0-R9, R5a, R5b) over random histories and policies.
 
 Every expectation is worked out here from the events themselves (ordering, rounds, the last
 reply, nudges, local dates); nothing below calls an engine internal. Hypothesis runs
@@ -80,10 +80,16 @@ ONGOING_KINDS = (
     + (EventType.VALUE_ADD_SENT,) * 2
     + (EventType.STAGE_CHANGED,) * 2
     + (EventType.ROUND_SCHEDULED,) * 2
+    + (EventType.MESSAGE_BOUNCED,) * 2
+    + (EventType.ROUND_CANCELLED,) * 2
 )
 ALL_KINDS = ONGOING_KINDS + tuple(TERMINAL_EVENT_STATUS)
-# What follows when the employer goes quiet: nudges, out-of-office answers, notes.
-SILENT_KINDS = (EventType.STATUS_CHECK_SENT,) * 4 + (EventType.AUTO_REPLY_RECEIVED, EventType.NOTE)
+# What follows when the employer goes quiet: nudges, out-of-office answers, bounces, notes.
+SILENT_KINDS = (EventType.STATUS_CHECK_SENT,) * 4 + (
+    EventType.AUTO_REPLY_RECEIVED,
+    EventType.MESSAGE_BOUNCED,
+    EventType.NOTE,
+)
 assert set(ALL_KINDS) == set(EventType)
 
 # First interviews from 1990 to 2039: the span covers the day Pacific/Kiritimati skipped
@@ -91,6 +97,9 @@ assert set(ALL_KINDS) == set(EventType)
 FIRST_INTERVIEW = datetime(1990, 1, 1)
 LAST_INTERVIEW = datetime(2039, 6, 30)
 MINUTES_PER_DAY = 24 * 60
+# Calendar invites: the interview's own (when it came from one) and two later rounds'.
+FIRST_INVITE = "invite-first"
+INVITES = (None, FIRST_INVITE, "invite-b", "invite-c")
 
 
 # --- strategies -----------------------------------------------------------------------------
@@ -130,10 +139,17 @@ def policies(draw: st.DrawFn) -> Policy:
 def contact_lists(draw: st.DrawFn) -> tuple[Contact, ...]:
     roles = draw(st.lists(st.sampled_from(list(Role)), max_size=5))
     primary = draw(st.one_of(st.none(), st.integers(0, max(len(roles) - 1, 0))))
+    emails = [draw(st.sampled_from([None, f"person{index}@acme.example"])) for index in range(len(roles))]
     return tuple(
-        Contact(id=f"c{index}", name=f"Person {index}", role=role, is_primary=index == primary)
-        for index, role in enumerate(roles)
+        Contact(id=f"c{index}", name=f"Person {index}", role=role, email=email, is_primary=index == primary)
+        for index, (role, email) in enumerate(zip(roles, emails, strict=True))
     )
+
+
+def bounced_addresses(contacts: tuple[Contact, ...]) -> st.SearchStrategy[str | None]:
+    """A contact's address as written, in capitals, an address of nobody, or none."""
+    known = [c.email for c in contacts if c.email]
+    return st.sampled_from([*known, *(email.upper() for email in known), "someone.else@acme.example", None])
 
 
 @st.composite
@@ -168,6 +184,16 @@ def event_lists(
         elif kind is EventType.ROUND_SCHEDULED:
             later = occurred_at + timedelta(minutes=draw(st.integers(60, 30 * MINUTES_PER_DAY)))
             extra["interview_at"] = shown_in_some_offset(draw, later)
+            extra["invite_uid"] = draw(st.sampled_from(INVITES))
+            extra["duration_minutes"] = draw(st.one_of(st.none(), st.integers(0, 240)))
+        elif kind is EventType.ROUND_CANCELLED:
+            extra["invite_uid"] = draw(st.sampled_from(INVITES))
+        elif kind is EventType.AUTO_REPLY_RECEIVED:
+            back_in = draw(st.one_of(st.none(), st.integers(-3, 40)))
+            extra["returns_on"] = None if back_in is None else occurred_at.date() + timedelta(days=back_in)
+        elif kind is EventType.MESSAGE_BOUNCED:
+            extra["address"] = draw(bounced_addresses(contacts))
+            extra["status"] = "5.1.1"
         events.append(
             Event(
                 type=kind,
@@ -225,6 +251,7 @@ def facts_and_times(draw: st.DrawFn, *, terminal: bool | None = None) -> tuple[F
                 st.integers(0, 120 * MINUTES_PER_DAY).map(lambda minutes: start + timedelta(minutes=minutes)),
             )
         ),
+        invite_uid=draw(st.sampled_from([None, FIRST_INVITE])),
     )
     events = draw(event_lists(start, contacts, terminal=terminal))
     at = evaluation_times(draw, start, events)
@@ -241,13 +268,15 @@ class Reading:
     """What RULES.md says the history means at `at`, computed from the events."""
 
     concluded: bool
+    cancelled: bool  # R6: the interview's own invite is cancelled and no round stands
     round_began: datetime | None  # when the current round was scheduled; None for the first
     round_end: datetime
     round_events: tuple[Event, ...]
     last_reply: Event | None
     deadline: date | None
-    nudges: tuple[Event, ...]  # status checks since the last reply in the current round
+    nudges: tuple[Event, ...]  # status checks since the last reply in the current round, bounced ones aside
     escalations: int  # those of them sent to a hiring manager
+    bounced: int  # status checks since the last reply in the current round that bounced (R5b)
 
     @property
     def plain_nudges(self) -> int:
@@ -262,39 +291,81 @@ def local_date(facts: Facts, instant: datetime) -> date:
     return instant.astimezone(zone_of(facts)).date()
 
 
+def schedules(e: Event) -> bool:
+    return e.type is EventType.ROUND_SCHEDULED and e.interview_at is not None
+
+
+def about_invite(e: Event, uid: str | None) -> bool:
+    return e.invite_uid == uid and (schedules(e) or e.type is EventType.ROUND_CANCELLED)
+
+
+def stands(events: list[Event], i: int) -> bool:
+    """R6: a round_scheduled counts unless a later event of the same invite replaces it."""
+    e = events[i]
+    return schedules(e) and (
+        e.invite_uid is None or not any(about_invite(later, e.invite_uid) for later in events[i + 1 :])
+    )
+
+
+def bounce_target(facts: Facts, bounce: Event) -> str | None:
+    if bounce.contact_id is not None or not bounce.address:
+        return bounce.contact_id
+    owners = [c.id for c in facts.contacts if c.email and c.email.lower() == bounce.address.lower()]
+    return owners[0] if owners else None
+
+
+def arrived(facts: Facts, later_events: list[Event], nudge: Event) -> bool:
+    """R5b: a status check arrived unless a bounce for its contact follows it before the
+    next status check to that contact."""
+    for e in later_events:
+        if e.type is EventType.STATUS_CHECK_SENT and e.contact_id == nudge.contact_id:
+            return True
+        bounce = e.type is EventType.MESSAGE_BOUNCED
+        if bounce and nudge.contact_id is not None and bounce_target(facts, e) == nudge.contact_id:
+            return False
+    return True
+
+
 def read(facts: Facts, at: datetime) -> Reading:
     # R9 and the ordering contract of Event: by instant, then seq, then input position.
     positioned = [(e.occurred_at, e.seq, position, e) for position, e in enumerate(facts.events) if e.occurred_at <= at]
     events = [entry[3] for entry in sorted(positioned, key=lambda entry: entry[:3])]
     concluded = facts.interview.status in TERMINAL_STATUSES or any(e.type in TERMINAL_EVENT_STATUS for e in events)
-    rounds = [i for i, e in enumerate(events) if e.type is EventType.ROUND_SCHEDULED and e.interview_at is not None]
+    rounds = [i for i in range(len(events)) if stands(events, i)]
+    own = [e for e in events if facts.interview.invite_uid is not None and about_invite(e, facts.interview.invite_uid)]
+    cancelled = bool(own) and own[-1].type is EventType.ROUND_CANCELLED and not rounds
     if rounds:
-        round_start = events[rounds[-1]].interview_at
-        assert round_start is not None
-        round_began = events[rounds[-1]].occurred_at
-        round_events = events[rounds[-1] + 1 :]
+        current = events[rounds[-1]]
+        assert current.interview_at is not None
+        round_start, round_began = current.interview_at, current.occurred_at
+        minutes = facts.interview.duration_minutes if current.duration_minutes is None else current.duration_minutes
+        round_events = [e for e in events[rounds[-1] + 1 :] if not schedules(e)]
         deadline = None  # R6: cleared unless restated in the new round
     else:
         round_start, round_began = facts.interview.interview_at, None
-        round_events = events
+        minutes = facts.interview.duration_minutes
+        round_events = [e for e in events if not schedules(e)]
         deadline = facts.interview.decision_expected_by
     for e in round_events:
         if e.type is EventType.TIMELINE_SHARED and e.decision_expected_by is not None:
             deadline = e.decision_expected_by
     replies = [i for i, e in enumerate(round_events) if e.type in REPLY_TYPES]
     since_reply = round_events[replies[-1] + 1 :] if replies else round_events
-    nudges = tuple(e for e in since_reply if e.type is EventType.STATUS_CHECK_SENT)
+    sent = [(i, e) for i, e in enumerate(since_reply) if e.type is EventType.STATUS_CHECK_SENT]
+    nudges = tuple(e for i, e in sent if arrived(facts, since_reply[i + 1 :], e))
     roles = {contact.id: contact.role for contact in facts.contacts}
     escalations = sum(1 for e in nudges if roles.get(e.contact_id or "") is Role.HIRING_MANAGER)
     return Reading(
         concluded=concluded,
+        cancelled=cancelled,
         round_began=round_began,
-        round_end=round_start + timedelta(minutes=facts.interview.duration_minutes),
+        round_end=round_start + timedelta(minutes=minutes),
         round_events=tuple(round_events),
         last_reply=round_events[replies[-1]] if replies else None,
         deadline=deadline,
         nudges=nudges,
         escalations=escalations,
+        bounced=len(sent) - len(nudges),
     )
 
 
@@ -336,6 +407,8 @@ def test_a_candidate_who_follows_the_advice_sends_max_status_checks_then_escalat
     facts = replace(facts, events=tuple(e for e in facts.events if e.occurred_at <= at))
     policy = facts.policy
     start = read(facts, at)
+    if start.cancelled:
+        return  # R6: nothing to follow until a new date is set
     expected_checks = max(0, policy.max_status_checks - start.plain_nudges) if start.escalations == 0 else 0
     expect_escalation = start.escalations == 0 and policy.escalate_to_hiring_manager
 
@@ -399,6 +472,7 @@ def shifted(facts: Facts, at: datetime, days: int) -> tuple[Facts, datetime]:
             occurred_at=e.occurred_at + delta,
             decision_expected_by=later_day(e.decision_expected_by),
             interview_at=later_instant(e.interview_at),
+            returns_on=later_day(e.returns_on),
         )
         for e in facts.events
     )
@@ -621,7 +695,8 @@ def assert_consistent(facts: Facts, at: datetime) -> NextAction:
     else:
         assert result.earliest_allowed_date == local_date(facts, result.earliest_allowed_at)
         assert result.due == (at >= result.earliest_allowed_at)
-    assert (result.action is Action.NONE) == reading.concluded
+    assert (result.action is Action.NONE) == (reading.concluded or reading.cancelled)
+    assert result.rule == ("R0" if reading.concluded else "R6") or result.action is not Action.NONE
     assert 0 <= result.nudges_remaining <= maximum
     assert result.nudges_remaining == max(0, maximum - reading.plain_nudges)
     assert result.nudges_sent == len(reading.nudges)
@@ -645,19 +720,28 @@ def test_the_strategies_reach_every_rule() -> None:
     """Guards the generators: a strategy that never reaches a rule tests nothing there."""
     seen: set[str] = set()
     actions: set[Action] = set()
+    bounced_nudges = 0
+    no_one_reachable = 0
 
     # Hypothesis also draws literals found in the app's modules, so any change there
     # shifts the cases a seed gives: enough examples to reach every action with margin.
     @settings(max_examples=400, derandomize=True, database=None, deadline=None)
     @given(case=facts_and_times())
     def collect(case: tuple[Facts, datetime]) -> None:
+        nonlocal bounced_nudges, no_one_reachable
         result = next_action(*case)
         seen.add(result.rule)
+        seen.update(constraint.rule for constraint in result.constraints)
         actions.add(result.action)
+        bounced_nudges += read(*case).bounced
+        no_one_reachable += "bounced: correct the email address" in result.reason
 
     collect()
+    # R5a needs the step's own contact away past its date, R6 the interview's own invite
+    # cancelled with no round left: rare at random, so the properties below build them.
     assert {"R0", "R1", "R2", "R3", "R4"} <= seen
     assert actions == set(Action)
+    assert bounced_nudges > 0 and no_one_reachable > 0
 
 
 @MONOTONIC_SETTINGS
@@ -675,3 +759,129 @@ def test_with_nothing_new_the_answer_holds_until_latest_recommended_at(case: tup
     after = next_action(facts, at2)
     expected_due = before.earliest_allowed_at is not None and at2 >= before.earliest_allowed_at
     assert after == replace(before, as_of=at2, due=expected_due)
+
+
+# --- R5a and R5b: away notices and bounces --------------------------------------------------
+
+LADDER_RANK = {Action.SEND_STATUS_CHECK: 0, Action.ESCALATE_TO_HIRING_MANAGER: 1, Action.MOVE_ON: 2}
+
+
+def without(facts: Facts, kind: EventType) -> Facts:
+    return replace(facts, events=tuple(e for e in facts.events if e.type is not kind))
+
+
+def appended(facts: Facts, *events: Event) -> Facts:
+    """`events` recorded after everything else."""
+    seq = max((e.seq for e in facts.events), default=0) + 1
+    return replace(facts, events=(*facts.events, *(replace(e, seq=seq + i) for i, e in enumerate(events))))
+
+
+def same_step(one: NextAction, other: NextAction) -> None:
+    assert (one.action, one.rule, one.contact) == (other.action, other.rule, other.contact)
+    assert (one.nudges_sent, one.nudges_remaining) == (other.nudges_sent, other.nudges_remaining)
+
+
+@PROPERTY_SETTINGS
+@given(case=facts_and_times())
+def test_an_auto_reply_never_moves_a_date_earlier(case: tuple[Facts, datetime]) -> None:
+    """R5 and R5a: out-of-office answers change neither the step nor the ladder; they can
+    only hold the step later than it would be without any of them."""
+    facts, at = case
+    held, plain = next_action(facts, at), next_action(without(facts, EventType.AUTO_REPLY_RECEIVED), at)
+    same_step(held, plain)
+    if plain.earliest_allowed_at is not None:
+        assert held.earliest_allowed_at is not None
+        assert held.earliest_allowed_at >= plain.earliest_allowed_at
+
+
+@PROPERTY_SETTINGS
+@given(case=facts_and_times(terminal=False), data=st.data())
+def test_an_away_notice_from_the_next_contact_holds_the_step_past_the_return(
+    case: tuple[Facts, datetime], data: st.DataObject
+) -> None:
+    """R5a: the contact a ladder step goes to answers automatically that they are back on a
+    given day: the step is then not before the day after, and not earlier than without it."""
+    facts, at = case
+    plain = next_action(without(facts, EventType.AUTO_REPLY_RECEIVED), at)
+    if plain.action not in LADDER_ACTIONS or plain.contact is None:
+        return
+    assert plain.earliest_allowed_date is not None
+    returns_on = plain.earliest_allowed_date + timedelta(days=data.draw(st.integers(-5, 30)))
+    notice = Event(EventType.AUTO_REPLY_RECEIVED, at, contact_id=plain.contact.id, returns_on=returns_on)
+    held = next_action(appended(facts, notice), at)
+    same_step(held, plain)
+    assert held.earliest_allowed_at is not None and plain.earliest_allowed_at is not None
+    assert held.earliest_allowed_at >= plain.earliest_allowed_at
+    assert held.earliest_allowed_date is not None and held.earliest_allowed_date > returns_on
+    # The base R5a looks at: R2's or R3's date, or the day after the interview when later.
+    base = max(c.date for c in plain.constraints if c.rule in ("R2", "R3"))
+    assert ("R5a" in [c.rule for c in held.constraints]) is (returns_on >= base)
+
+
+@PROPERTY_SETTINGS
+@given(case=facts_and_times(), data=st.data())
+def test_a_bounce_never_advances_the_ladder(case: tuple[Facts, datetime], data: st.DataObject) -> None:
+    """R5b: one more bounce, for anyone at any time up to `at`, never adds a nudge, never
+    takes one from the recruiter's quota, and never moves the step up the ladder."""
+    facts, at = case
+    earliest = min([facts.interview.interview_at, *(e.occurred_at for e in facts.events)])
+    span = int((at - earliest).total_seconds() // 60)
+    when = at - timedelta(minutes=data.draw(st.integers(0, max(span, 0))))
+    bounce = Event(
+        EventType.MESSAGE_BOUNCED,
+        when,
+        contact_id=data.draw(st.sampled_from([None, "unknown-contact", *(c.id for c in facts.contacts)])),
+        address=data.draw(bounced_addresses(facts.contacts)),
+        seq=data.draw(st.integers(-5, 30)),
+    )
+    position = data.draw(st.integers(0, len(facts.events)))
+    bounced = replace(facts, events=facts.events[:position] + (bounce,) + facts.events[position:])
+    before, after = next_action(facts, at), next_action(bounced, at)
+    assert after.nudges_sent <= before.nudges_sent
+    assert after.nudges_remaining >= before.nudges_remaining
+    if before.action in LADDER_ACTIONS:
+        assert after.action in LADDER_ACTIONS
+        assert LADDER_RANK[after.action] <= LADDER_RANK[before.action]
+    else:
+        assert after.action is before.action
+
+
+@PROPERTY_SETTINGS
+@given(case=facts_and_times(), data=st.data())
+def test_a_bounced_nudge_is_as_if_never_sent(case: tuple[Facts, datetime], data: st.DataObject) -> None:
+    """R5b: a status check followed by its bounce leaves the step and the counts as they
+    were; only who the step goes to may change, the contact being unreachable now."""
+    facts, at = case
+    contact_id = data.draw(st.sampled_from(["unknown-contact", *(c.id for c in facts.contacts)]))
+    sent = Event(EventType.STATUS_CHECK_SENT, at, contact_id=contact_id)
+    bounce = Event(EventType.MESSAGE_BOUNCED, at, contact_id=contact_id, address=f"{contact_id}@gone.example")
+    before, after = next_action(facts, at), next_action(appended(facts, sent, bounce), at)
+    assert (after.action, after.rule) == (before.action, before.rule)
+    assert (after.nudges_sent, after.nudges_remaining) == (before.nudges_sent, before.nudges_remaining)
+
+
+@PROPERTY_SETTINGS
+@given(case=facts_and_times(terminal=False))
+def test_cancelling_the_interview_own_invite_waits_unless_a_round_stands(case: tuple[Facts, datetime]) -> None:
+    """R6: once the invite the interview came from is cancelled, the answer is `none` (rule
+    R6) exactly when no round_scheduled stands; the counts are still those of the history."""
+    facts, at = case
+    facts = replace(facts, interview=replace(facts.interview, invite_uid=FIRST_INVITE))
+    facts = appended(facts, Event(EventType.ROUND_CANCELLED, at, invite_uid=FIRST_INVITE))
+    result = next_action(facts, at)
+    reading = read(facts, at)
+    assert reading.cancelled is (reading.round_began is None)
+    if reading.cancelled:
+        assert (result.action, result.rule, result.contact, result.earliest_allowed_at) == (
+            Action.NONE,
+            "R6",
+            None,
+            None,
+        )
+        assert "cancelled" in result.reason
+    else:
+        assert result.action is not Action.NONE
+    assert (result.nudges_sent, result.nudges_remaining) == (
+        len(reading.nudges),
+        max(0, facts.policy.max_status_checks - reading.plain_nudges),
+    )

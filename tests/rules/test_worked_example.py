@@ -1,7 +1,8 @@
 """RULES.md's worked example, step by step. Every expected value below is read off
 the specification (and a calendar: 2026-03-02 is a Monday, US daylight saving time
-starts on Sunday 2026-03-08)."""
+starts on Sunday 2026-03-08). Steps 6 and 7 are the signals read from email."""
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from rules_support import ANA, BEN, event, facts, ny
@@ -70,3 +71,47 @@ def test_step_5_move_on_after_the_escalation() -> None:
 def test_one_week_grace_gives_friday_the_13th() -> None:
     result = next_action(facts(THANKS, TIMELINE, pol={"country": "US", "deadline_grace": "one_week"}), ny(2026, 3, 7))
     assert iso(result.earliest_allowed_at) == "2026-03-13T09:00:00-04:00"
+
+
+# Signals from email, same interview, after steps 1-2.
+MAILED_NUDGE = event("status_check_sent", ny(2026, 3, 9, 9, 5), ANA)
+AWAY = event("auto_reply_received", ny(2026, 3, 9, 9, 6), ANA, returns_on=date(2026, 3, 16))
+BOUNCED = event("message_bounced", ny(2026, 3, 9, 9, 6), ANA, address="ana@acme.example", status="5.1.1")
+
+
+def test_step_6_an_away_notice_moves_the_next_check_to_the_day_after_her_return() -> None:
+    result = next_action(facts(THANKS, TIMELINE, MAILED_NUDGE, AWAY), ny(2026, 3, 9, 10))
+    assert result.action is Action.SEND_STATUS_CHECK
+    assert result.contact == ANA
+    assert result.rule == "R3"
+    assert [(c.rule, c.date) for c in result.constraints] == [("R3", date(2026, 3, 16)), ("R5a", date(2026, 3, 17))]
+    assert iso(result.earliest_allowed_at) == "2026-03-17T09:00:00-04:00"
+    assert "back on Monday, March 16, 2026" in result.reason
+    # the auto-reply is no reply: the ladder is where step 3 left it
+    assert (result.nudges_sent, result.nudges_remaining) == (1, 1)
+
+
+def test_step_7_a_bounce_undoes_the_nudge_and_asks_to_fix_the_address() -> None:
+    result = next_action(facts(THANKS, TIMELINE, MAILED_NUDGE, BOUNCED), ny(2026, 3, 9, 10))
+    assert result.action is Action.SEND_STATUS_CHECK
+    assert result.contact is None
+    assert result.rule == "R2"
+    assert [(c.rule, c.date) for c in result.constraints] == [("R2", date(2026, 3, 7)), ("R7", date(2026, 3, 9))]
+    assert iso(result.earliest_allowed_at) == "2026-03-09T09:00:00-04:00"
+    assert (result.nudges_sent, result.nudges_remaining) == (0, 2)
+    assert "Mail to Ana Silva bounced: correct the email address" in result.reason
+    assert result.due is True
+
+
+def test_step_7_correcting_her_email_gives_the_same_action_to_ana() -> None:
+    corrected = replace(ANA, email="ana.silva@acme.example")
+    before = next_action(facts(THANKS, TIMELINE, MAILED_NUDGE, BOUNCED), ny(2026, 3, 9, 10))
+    after = next_action(facts(THANKS, TIMELINE, MAILED_NUDGE, BOUNCED, contacts=(corrected, BEN)), ny(2026, 3, 9, 10))
+    assert after.contact == corrected
+    assert (after.action, after.rule, after.earliest_allowed_at, after.nudges_sent) == (
+        before.action,
+        before.rule,
+        before.earliest_allowed_at,
+        before.nudges_sent,
+    )
+    assert "bounced" not in after.reason
