@@ -37,6 +37,11 @@ class Event(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=5000)
     decision_expected_by: date | None = None
     interview_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    duration_minutes: int | None = None
+    invite_uid: str | None = Field(default=None, max_length=255)
+    returns_on: date | None = None
+    address: str | None = Field(default=None, max_length=320)
+    status: str | None = Field(default=None, max_length=32)
     source: str = Field(
         default=EventSource.API, max_length=16, sa_column_kwargs={"server_default": EventSource.API.value}
     )

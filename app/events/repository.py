@@ -11,7 +11,20 @@ from app.events.models import Event
 from app.rules import EventType
 
 # id, type, occurred_at, contact_id, decision_expected_by, interview_at, seq
-EngineRow = tuple[str, str, datetime, str | None, date | None, datetime | None, int]
+EngineRow = tuple[
+    str,  # id
+    str,  # type
+    datetime,  # occurred_at
+    str | None,  # contact_id
+    date | None,  # decision_expected_by
+    datetime | None,  # interview_at
+    int,  # seq
+    date | None,  # returns_on
+    int | None,  # duration_minutes
+    str | None,  # invite_uid
+    str | None,  # address
+    str | None,  # status
+]
 
 
 def list_engine_rows(session: Session, *, interview_id: str) -> Sequence[EngineRow]:
@@ -26,6 +39,11 @@ def list_engine_rows(session: Session, *, interview_id: str) -> Sequence[EngineR
         col(Event.decision_expected_by),
         col(Event.interview_at),
         col(Event.seq),
+        col(Event.returns_on),
+        col(Event.duration_minutes),
+        col(Event.invite_uid),
+        col(Event.address),
+        col(Event.status),
     ).where(col(Event.interview_id) == interview_id)
     session.flush()  # the connection, unlike the session, does not flush pending changes
     return session.connection().execute(query.order_by(col(Event.occurred_at), col(Event.seq))).all()

@@ -36,6 +36,28 @@ class EventCreate(BaseModel):
     note: Text | None = Field(default=None, max_length=5000)
     decision_expected_by: Day | None = Field(default=None, description=f"Required for `timeline_shared`. {DATE_RANGE}")
     interview_at: Timestamp | None = Field(default=None, description=f"Required for `round_scheduled`. {TIME_RANGE}")
+    duration_minutes: int | None = Field(
+        default=None, ge=1, le=24 * 60, description="`round_scheduled`: how long the round lasts (default 60)."
+    )
+    invite_uid: Text | None = Field(
+        default=None,
+        max_length=255,
+        description="`round_scheduled`, `round_cancelled` (required there): the calendar invite's UID. A "
+        "`round_scheduled` with a UID seen before moves that round; a `round_cancelled` cancels it.",
+    )
+    returns_on: Day | None = Field(
+        default=None,
+        description=f"`auto_reply_received`: the day the sender is back, when the notice says. {DATE_RANGE}",
+    )
+    address: Text | None = Field(
+        default=None,
+        max_length=320,
+        description="Required for `message_bounced`: the address the message could not be delivered to. A contact "
+        "with this email is unreachable until its email changes.",
+    )
+    status: Text | None = Field(
+        default=None, max_length=32, description="`message_bounced`: the delivery status code, such as `5.1.1`."
+    )
 
 
 class EventPublic(BaseModel):
@@ -51,5 +73,10 @@ class EventPublic(BaseModel):
     note: str | None
     decision_expected_by: date | None
     interview_at: UTCTime | None
+    duration_minutes: int | None
+    invite_uid: str | None
+    returns_on: date | None
+    address: str | None
+    status: str | None
     source: EventSource = Field(description="Who recorded it: `api`, or the provider of an ATS integration.")
     created_at: UTCTime

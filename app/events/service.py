@@ -20,20 +20,31 @@ from app.users.models import User
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
+# The fields only some types of event carry: the types that may carry each, and the
+# types that must.
+TYPED_FIELDS: dict[str, tuple[frozenset[EventType], frozenset[EventType]]] = {
+    "decision_expected_by": (frozenset({EventType.TIMELINE_SHARED}), frozenset({EventType.TIMELINE_SHARED})),
+    "interview_at": (frozenset({EventType.ROUND_SCHEDULED}), frozenset({EventType.ROUND_SCHEDULED})),
+    "duration_minutes": (frozenset({EventType.ROUND_SCHEDULED}), frozenset()),
+    "invite_uid": (
+        frozenset({EventType.ROUND_SCHEDULED, EventType.ROUND_CANCELLED}),
+        frozenset({EventType.ROUND_CANCELLED}),
+    ),
+    "returns_on": (frozenset({EventType.AUTO_REPLY_RECEIVED}), frozenset()),
+    "address": (frozenset({EventType.MESSAGE_BOUNCED}), frozenset({EventType.MESSAGE_BOUNCED})),
+    "status": (frozenset({EventType.MESSAGE_BOUNCED}), frozenset()),
+}
+
+
 def check(body: EventCreate, *, contact_ids: Collection[str], loc: Sequence[str | int] = ("body",)) -> None:
     """The checks a single event must pass beyond its schema."""
-    if body.type is EventType.TIMELINE_SHARED and body.decision_expected_by is None:
-        raise InvalidInput.at([*loc, "decision_expected_by"], "A timeline_shared event needs decision_expected_by.")
-    if body.type is not EventType.TIMELINE_SHARED and body.decision_expected_by is not None:
-        raise InvalidInput.at(
-            [*loc, "decision_expected_by"], "Only a timeline_shared event carries decision_expected_by."
-        )
-    if body.type is EventType.ROUND_SCHEDULED and body.interview_at is None:
-        raise InvalidInput.at(
-            [*loc, "interview_at"], "A round_scheduled event needs interview_at, the new round's start."
-        )
-    if body.type is not EventType.ROUND_SCHEDULED and body.interview_at is not None:
-        raise InvalidInput.at([*loc, "interview_at"], "Only a round_scheduled event carries interview_at.")
+    for field, (carried_by, required_by) in TYPED_FIELDS.items():
+        value = getattr(body, field)
+        if value is None and body.type in required_by:
+            raise InvalidInput.at([*loc, field], f"A {body.type.value} event needs {field}.")
+        if value is not None and body.type not in carried_by:
+            kinds = " or ".join(sorted(kind.value for kind in carried_by))
+            raise InvalidInput.at([*loc, field], f"Only a {kinds} event carries {field}.")
     if body.contact_id is not None and body.contact_id not in contact_ids:
         raise InvalidInput.at([*loc, "contact_id"], "No contact with this id in this interview.")
 

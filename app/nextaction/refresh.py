@@ -51,7 +51,8 @@ def engine_contact(contact: Contact) -> rules.Contact:
 
 
 def engine_event(row: EngineRow) -> rules.Event:
-    event_id, kind, occurred_at, contact_id, decision_expected_by, interview_at, seq = row
+    (event_id, kind, occurred_at, contact_id, decision_expected_by, interview_at, seq) = row[:7]
+    returns_on, duration_minutes, invite_uid, address, status = row[7:]
     return rules.Event(
         type=rules.EventType(kind),
         occurred_at=occurred_at,
@@ -60,6 +61,11 @@ def engine_event(row: EngineRow) -> rules.Event:
         interview_at=interview_at,
         seq=seq,
         id=event_id,
+        returns_on=returns_on,
+        duration_minutes=duration_minutes,
+        invite_uid=invite_uid,
+        address=address,
+        status=status,
     )
 
 

@@ -62,6 +62,11 @@ def simulate(session: Session, *, user: User, body: SimulateRequest) -> NextActi
                 decision_expected_by=e.decision_expected_by,
                 interview_at=e.interview_at,
                 seq=seq,
+                returns_on=e.returns_on,
+                duration_minutes=e.duration_minutes,
+                invite_uid=e.invite_uid,
+                address=e.address,
+                status=e.status,
             )
             for seq, e in enumerate(body.events, start=1)
         ),

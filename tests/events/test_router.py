@@ -87,6 +87,16 @@ def test_concluding_events_set_the_status(api: Api, kind: str, status: str) -> N
         ({"type": "note", "occurred_at": "2026-03-02T12:00:00"}, ("body", "occurred_at")),
         ({"type": "note", "contact_id": "nobody"}, ("body", "contact_id")),
         ({"type": "note", "channel": "x" * 51}, ("body", "channel")),
+        ({"type": "round_cancelled"}, ("body", "invite_uid")),
+        ({"type": "message_bounced", "status": "5.1.1"}, ("body", "address")),
+        ({"type": "note", "returns_on": "2026-03-16"}, ("body", "returns_on")),
+        ({"type": "reply_received", "invite_uid": "abc@google.com"}, ("body", "invite_uid")),
+        ({"type": "auto_reply_received", "address": "ana@example.com"}, ("body", "address")),
+        ({"type": "message_bounced", "address": "a@example.com", "duration_minutes": 30}, ("body", "duration_minutes")),
+        (
+            {"type": "round_scheduled", "interview_at": "2026-03-10T14:00:00-04:00", "duration_minutes": 0},
+            ("body", "duration_minutes"),
+        ),
     ],
 )
 def test_rejects_invalid_events(api: Api, body: dict[str, Any], loc: tuple[str, ...]) -> None:
@@ -136,3 +146,36 @@ def test_needs_a_valid_key(client: TestClient, api: Api, method: str) -> None:
     for headers in ({}, {"Authorization": "Bearer fu_0_0"}):
         response = client.request(method, events_url(interview["id"]), json={"type": "note"}, headers=headers)
         assert_problem(response, 401)
+
+
+def test_a_cancelled_invite_stops_the_round_it_scheduled_and_a_reschedule_moves_it(api: Api) -> None:
+    interview = api.interview()
+    url = f"/v1/interviews/{interview['id']}/next-action"
+    invite = {"invite_uid": "round2@calendar.example"}
+    without_rounds = api.get(url, params={"at": "2026-03-13T12:00:00-04:00"}).json()
+    api.event(
+        interview["id"],
+        type="round_scheduled",
+        occurred_at="2026-03-05T12:00:00-05:00",
+        interview_at="2026-03-12T14:00:00-04:00",
+        duration_minutes=45,
+        **invite,
+    )
+    at = {"at": "2026-03-12T15:00:00-04:00"}
+    scheduled = api.get(url, params=at).json()
+    assert (scheduled["action"], scheduled["earliest_allowed_at"]) == ("send_thank_you", "2026-03-12T14:45:00-04:00")
+    moved = api.event(
+        interview["id"],
+        type="round_scheduled",
+        occurred_at="2026-03-06T12:00:00-05:00",
+        interview_at="2026-03-13T10:00:00-04:00",
+        **invite,
+    )
+    assert moved["invite_uid"] == invite["invite_uid"]
+    later = api.get(url, params={"at": "2026-03-13T12:00:00-04:00"}).json()
+    assert (later["action"], later["earliest_allowed_at"]) == ("send_thank_you", "2026-03-13T11:00:00-04:00")
+    api.event(interview["id"], type="round_cancelled", occurred_at="2026-03-07T12:00:00-05:00", **invite)
+    # Cancelled: its round_scheduled events count as if they had never been.
+    cancelled = api.get(url, params={"at": "2026-03-13T12:00:00-04:00"}).json()
+    assert cancelled == without_rounds
+    assert cancelled["action"] == "send_status_check"

@@ -92,3 +92,57 @@ def test_worked_example_with_one_week_grace(api: Api) -> None:
     step = next_action(api, interview["id"], "2026-03-07T12:00:00-05:00")
     assert step["action"] == "send_status_check"
     assert step["earliest_allowed_at"] == "2026-03-13T09:00:00-04:00"
+
+
+def interview_after_step_2(api: Api) -> tuple[str, str]:
+    assert api.patch("/v1/policy", {"country": "US"}).status_code == 200
+    interview = api.interview()
+    interview_id, ana = interview["id"], interview["contacts"][0]["id"]
+    api.event(interview_id, type="thank_you_sent", occurred_at="2026-03-02T15:00:00-05:00", contact_id=ana)
+    api.event(
+        interview_id,
+        type="timeline_shared",
+        occurred_at=TUESDAY_REPLY,
+        contact_id=ana,
+        decision_expected_by="2026-03-06",
+    )
+    return interview_id, ana
+
+
+def test_worked_example_step_6_an_away_notice_with_a_return_date(api: Api) -> None:
+    interview_id, ana = interview_after_step_2(api)
+    api.event(interview_id, type="status_check_sent", occurred_at="2026-03-09T09:05:00-04:00", contact_id=ana)
+    recorded = api.event(
+        interview_id,
+        type="auto_reply_received",
+        occurred_at="2026-03-09T09:06:00-04:00",
+        contact_id=ana,
+        returns_on="2026-03-16",
+    )
+    assert recorded["returns_on"] == "2026-03-16"
+    # R3 gives Monday 03-16; she is back that day, so not before Tuesday 03-17, 09:00.
+    step = next_action(api, interview_id, "2026-03-10T12:00:00-04:00")
+    assert (step["action"], step["contact"]["id"]) == ("send_status_check", ana)
+    assert step["earliest_allowed_at"] == "2026-03-17T09:00:00-04:00"
+    assert "back" in step["reason"]
+
+
+def test_worked_example_step_7_a_bounced_address(api: Api) -> None:
+    interview_id, ana = interview_after_step_2(api)
+    api.event(interview_id, type="status_check_sent", occurred_at="2026-03-09T09:05:00-04:00", contact_id=ana)
+    api.event(
+        interview_id,
+        type="message_bounced",
+        occurred_at="2026-03-09T09:06:00-04:00",
+        address="ANA@example.com",  # compared ignoring case
+        status="5.1.1",
+    )
+    # The bounced nudge does not count and Ana is unreachable: the status check of step 2,
+    # to nobody, until her address is fixed.
+    step = next_action(api, interview_id, "2026-03-10T12:00:00-04:00")
+    assert (step["action"], step["contact"]) == ("send_status_check", None)
+    assert step["earliest_allowed_at"] == "2026-03-09T09:00:00-04:00"
+    assert "Ana bounced" in step["reason"]
+    assert api.patch(f"/v1/interviews/{interview_id}/contacts/{ana}", {"email": "ana@acme.example"}).status_code == 200
+    fixed = next_action(api, interview_id, "2026-03-10T12:00:00-04:00")
+    assert (fixed["action"], fixed["contact"]["id"]) == ("send_status_check", ana)
