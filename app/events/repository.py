@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
@@ -11,23 +11,9 @@ from app.events.models import Event
 from app.rules import EventType
 
 # id, type, occurred_at, contact_id, decision_expected_by, interview_at, seq
-EngineRow = tuple[
-    str,  # id
-    str,  # type
-    datetime,  # occurred_at
-    str | None,  # contact_id
-    date | None,  # decision_expected_by
-    datetime | None,  # interview_at
-    int,  # seq
-    date | None,  # returns_on
-    int | None,  # duration_minutes
-    str | None,  # invite_uid
-    str | None,  # address
-    str | None,  # status
-]
 
 
-def list_engine_rows(session: Session, *, interview_id: str) -> Sequence[EngineRow]:
+def list_engine_rows(session: Session, *, interview_id: str) -> Sequence[Any]:
     """The interview's events, oldest first, as plain rows of what the rules engine reads.
     Every write refreshes the stored next action from all the events, so this skips
     building ORM objects: several times faster on an interview with many events."""

@@ -4,6 +4,7 @@ transaction. Every service whose write can change a next action calls `refresh`.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -12,7 +13,6 @@ from app.contacts import repository as contact_repository
 from app.contacts.models import Contact
 from app.core.columns import utcnow
 from app.events import repository as event_repository
-from app.events.repository import EngineRow
 from app.followups.schemas import NextActionPublic
 from app.interviews import repository as interview_repository
 from app.interviews.models import Interview, StatusSource
@@ -50,23 +50,25 @@ def engine_contact(contact: Contact) -> rules.Contact:
     )
 
 
-def engine_event(row: EngineRow) -> rules.Event:
-    (event_id, kind, occurred_at, contact_id, decision_expected_by, interview_at, seq) = row[:7]
-    returns_on, duration_minutes, invite_uid, address, status = row[7:]
-    return rules.Event(
-        type=rules.EventType(kind),
-        occurred_at=occurred_at,
-        contact_id=contact_id,
-        decision_expected_by=decision_expected_by,
-        interview_at=interview_at,
-        seq=seq,
-        id=event_id,
-        returns_on=returns_on,
-        duration_minutes=duration_minutes,
-        invite_uid=invite_uid,
-        address=address,
-        status=status,
-    )
+# What the engine reads of an event besides its type, time, order and id: the same names on
+# a stored event's row and on an event of a simulation's body.
+EVENT_FIELDS = (
+    "contact_id",
+    "decision_expected_by",
+    "interview_at",
+    "returns_on",
+    "duration_minutes",
+    "invite_uid",
+    "address",
+    "status",
+)
+
+
+def engine_event(event: Any, *, seq: int, event_id: str | None = None) -> rules.Event:
+    """The engine's event from anything with the fields of `EVENT_FIELDS`, `type` and
+    `occurred_at` (a stored event's row, an `EventCreate`)."""
+    fields = {name: getattr(event, name) for name in EVENT_FIELDS}
+    return rules.Event(type=rules.EventType(event.type), occurred_at=event.occurred_at, seq=seq, id=event_id, **fields)
 
 
 def overrides_of(session: Session, *, user_id: str) -> dict[str, object]:
@@ -85,7 +87,7 @@ def facts_for(session: Session, interview: Interview, policy: rules.Policy | Non
     return rules.Facts(
         interview=engine_interview(interview),
         contacts=tuple(engine_contact(c) for c in contacts),
-        events=tuple(engine_event(e) for e in events),
+        events=tuple(engine_event(row, seq=row.seq, event_id=row.id) for row in events),
         policy=policy if policy is not None else policy_of(session, user_id=interview.user_id),
     )
 

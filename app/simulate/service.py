@@ -54,22 +54,7 @@ def simulate(session: Session, *, user: User, body: SimulateRequest) -> NextActi
             rules.Contact(id=c.id, name=c.name, role=c.role, email=c.email, is_primary=c.is_primary)
             for c in body.contacts
         ),
-        events=tuple(
-            rules.Event(
-                type=e.type,
-                occurred_at=e.occurred_at,
-                contact_id=e.contact_id,
-                decision_expected_by=e.decision_expected_by,
-                interview_at=e.interview_at,
-                seq=seq,
-                returns_on=e.returns_on,
-                duration_minutes=e.duration_minutes,
-                invite_uid=e.invite_uid,
-                address=e.address,
-                status=e.status,
-            )
-            for seq, e in enumerate(body.events, start=1)
-        ),
+        events=tuple(refresh.engine_event(e, seq=seq) for seq, e in enumerate(body.events, start=1)),
         policy=policy,
     )
     return refresh.to_public(rules.next_action(facts, body.at or utcnow()))
