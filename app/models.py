@@ -8,6 +8,7 @@ from app.events.models import Event
 from app.idempotency.models import IdempotencyKey
 from app.integrations.models import Delivery, Integration
 from app.interviews.models import Interview
+from app.mail.models import MailMessage, MailSettings
 from app.policy.models import PolicyOverrides
 from app.users.models import User
 from app.webhooks_out.models import FollowUpNotice, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -22,6 +23,8 @@ __all__ = [
     "IdempotencyKey",
     "Integration",
     "Interview",
+    "MailMessage",
+    "MailSettings",
     "PolicyOverrides",
     "User",
     "WebhookAttempt",

@@ -16,6 +16,7 @@ class EventSource(StrEnum):
     GREENHOUSE = "greenhouse"
     LEVER = "lever"
     STANDARD = "standard"
+    MAIL = "mail"
 
 
 class Event(SQLModel, table=True):
@@ -45,4 +46,6 @@ class Event(SQLModel, table=True):
     source: str = Field(
         default=EventSource.API, max_length=16, sa_column_kwargs={"server_default": EventSource.API.value}
     )
+    # The Message-ID of the message this event was read from (source mail).
+    message_id: str | None = Field(default=None, max_length=998)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -78,5 +78,8 @@ class EventPublic(BaseModel):
     returns_on: date | None
     address: str | None
     status: str | None
-    source: EventSource = Field(description="Who recorded it: `api`, or the provider of an ATS integration.")
+    source: EventSource = Field(
+        description="Who recorded it: `api`, `mail` (read from a message), or the provider of an ATS integration."
+    )
+    message_id: str | None = Field(description="For `source` `mail`: the Message-ID of the message it was read from.")
     created_at: UTCTime

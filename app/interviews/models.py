@@ -42,6 +42,8 @@ class Interview(SQLModel, table=True):
     # The current round (the latest round_scheduled event, else the first round).
     interview_at: datetime = Field(sa_type=UTCDateTime)
     duration_minutes: int = 60
+    # The calendar invite the first round came from (an interview created from a message).
+    invite_uid: str | None = Field(default=None, max_length=255)
     timezone: str | None = Field(default=None, max_length=64)
     decision_expected_by: date | None = None
     applied_on: date | None = None

@@ -37,6 +37,7 @@ def engine_interview(interview: Interview) -> rules.Interview:
         applied_on=interview.applied_on,
         status=status,
         snoozed_until=interview.snoozed_until,
+        invite_uid=interview.invite_uid,
     )
 
 
