@@ -5,7 +5,7 @@ layer converts rows to these values. Evaluation time is always passed in (`at`).
 """
 
 from app.rules.catalogue import Catalogue, RuleInfo, catalogue
-from app.rules.engine import check_outreach, next_action
+from app.rules.engine import check_outreach, current_round, next_action
 from app.rules.model import (
     DEFAULT_ROLE_FAMILY_DAYS,
     INBOUND_TYPES,
@@ -28,6 +28,7 @@ from app.rules.model import (
     Policy,
     Role,
     RoleFamily,
+    Round,
     Status,
     Violation,
 )
@@ -67,12 +68,14 @@ __all__ = [
     "PolicyError",
     "Role",
     "RoleFamily",
+    "Round",
     "RuleInfo",
     "Status",
     "Violation",
     "build_policy",
     "catalogue",
     "check_outreach",
+    "current_round",
     "is_known_timezone",
     "is_valid_timezone",
     "next_action",

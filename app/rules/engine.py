@@ -28,6 +28,7 @@ from app.rules.model import (
     OutreachProposal,
     Policy,
     Role,
+    Round,
     Status,
     Violation,
 )
@@ -278,6 +279,12 @@ CONCLUDED_REASONS = {
 CANCELLED_REASON = (
     "The interview was cancelled; nothing to send until a new date is set. Record the new round when it is scheduled."
 )
+
+
+def current_round(facts: Facts, at: datetime) -> Round:
+    """The current round as of `at` (R6: rescheduled and cancelled invites applied)."""
+    history = _history(facts, at)
+    return Round(starts_at=history.round_interview_at, ends_at=history.round_end, thank_you_sent=history.thank_you_sent)
 
 
 def next_action(facts: Facts, at: datetime) -> NextAction:

@@ -230,6 +230,16 @@ class NextAction:
 
 
 @dataclass(frozen=True, slots=True)
+class Round:
+    """The current round as it stood at a moment: when it started and ended (E), and
+    whether a thank-you went out in it."""
+
+    starts_at: datetime
+    ends_at: datetime
+    thank_you_sent: bool
+
+
+@dataclass(frozen=True, slots=True)
 class OutreachProposal:
     """A message the candidate is about to send (`type` is an outbound event type);
     the time it would be sent is the `at` given to `check_outreach`."""
