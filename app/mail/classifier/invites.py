@@ -1,0 +1,160 @@
+"""Calendar invitations (RFC 5546): a text/calendar part or an .ics attachment.
+
+Outlook and Exchange name their zones the Windows way ("Eastern Standard Time") and send a
+VTIMEZONE that only describes the offsets; the IANA zone comes from the CLDR mapping that
+icalendar maintains, so that a start keeps meaning the same instant across a change of rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, tzinfo
+from email.message import Message
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import icalendar
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from app.mail.classifier import parse
+from app.mail.classifier.facts import Invite, Person
+
+_CALENDAR_TYPES = ("text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics")
+
+
+def find(message: Message, own: frozenset[str], fallback: tzinfo) -> Invite | None:
+    """The first calendar event of the message's calendar parts, or None. ``fallback`` is
+    the zone of floating and all-day times (the message's own offset)."""
+    for part in parse.walk(message):
+        kind = parse.content_type(part)
+        name = (parse.filename(part) or "").lower()
+        if kind not in _CALENDAR_TYPES and not name.endswith((".ics", ".ical", ".icalendar", ".vcs")):
+            continue
+        invite = _read(parse.payload_bytes(part), parse.param(part, "method"), own, fallback)
+        if invite is not None:
+            return invite
+    return None
+
+
+def _read(data: bytes, method_param: str | None, own: frozenset[str], fallback: tzinfo) -> Invite | None:
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+        events = calendar.walk("VEVENT")
+        if not events:
+            return None
+        # The master event; overrides of single occurrences carry a RECURRENCE-ID.
+        event = next((e for e in events if "RECURRENCE-ID" not in e), events[0])
+        uid = str(event.get("UID", "")).strip()
+        if not uid:
+            return None
+        # A calendar without METHOD is a published copy, not a scheduling message (RFC 5546 1.4).
+        method = str(calendar.get("METHOD") or method_param or "PUBLISH").strip().upper()
+        start, zone = _when(event, "DTSTART", fallback)
+        end, _ = _when(event, "DTEND", fallback)
+        if end is None and start is not None:
+            end = _end_from_duration(event, start)
+        organizer = _person(event.get("ORGANIZER"))
+        attendees = _people(event.get("ATTENDEE"), own, organizer)
+        return Invite(
+            uid=uid,
+            sequence=_sequence(event.get("SEQUENCE")),
+            method=method,
+            start=start,
+            end=end,
+            timezone=zone,
+            organizer=organizer,
+            attendees=attendees,
+        )
+    except Exception:
+        return None
+
+
+def _sequence(value: object) -> int:
+    try:
+        return max(0, int(str(value).strip())) if value is not None else 0
+    except ValueError:
+        return 0
+
+
+@lru_cache(maxsize=512)
+def iana_zone(tzid: str) -> str | None:
+    """The IANA name for a TZID: itself when IANA knows it, the CLDR mapping of a Windows
+    name, or the IANA tail of a "globally unique" TZID (``/vendor/Europe/Berlin``)."""
+    cleaned = tzid.strip().strip('"').strip("/").strip()
+    candidates = [cleaned, WINDOWS_TO_OLSON.get(cleaned)]
+    if "/" in cleaned:
+        parts = cleaned.split("/")
+        candidates.extend("/".join(parts[i:]) for i in range(1, len(parts)))
+    for candidate in candidates:
+        if candidate and _known(candidate):
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=512)
+def _known(name: str) -> bool:
+    if name.upper() in ("UTC", "GMT", "Z", "ETC/UTC", "ETC/GMT"):
+        return False
+    try:
+        ZoneInfo(name)
+    except Exception:
+        return False
+    return True
+
+
+def _when(event: icalendar.Component, key: str, fallback: tzinfo) -> tuple[datetime | None, str | None]:
+    """An aware time and the IANA name of its zone (None for UTC, floating and all-day)."""
+    prop = event.get(key)
+    if prop is None:
+        return None, None
+    value = prop.dt
+    tzid = prop.params.get("TZID")
+    if isinstance(value, datetime):
+        zone = iana_zone(str(tzid)) if tzid else None
+        if zone is not None:
+            return value.replace(tzinfo=None).replace(tzinfo=ZoneInfo(zone)), zone
+        if value.tzinfo is None:
+            return value.replace(tzinfo=fallback), None
+        return value, None
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), tzinfo=fallback), None
+    return None, None
+
+
+def _end_from_duration(event: icalendar.Component, start: datetime) -> datetime | None:
+    duration = event.get("DURATION")
+    value = getattr(duration, "dt", None)
+    return start + value if isinstance(value, timedelta) else None
+
+
+def _address(value: object) -> str | None:
+    text = str(value).strip()
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    text = text.strip().strip("<>").lower()
+    return text if "@" in text else None
+
+
+def _person(value: object) -> Person | None:
+    if value is None or isinstance(value, list):
+        return None
+    address = _address(value)
+    if address is None:
+        return None
+    params = getattr(value, "params", {})
+    name = str(params.get("CN", "")).strip().strip('"').strip()
+    return Person(address=address, name=name or None)
+
+
+def _people(value: object, own: frozenset[str], organizer: Person | None) -> tuple[Person, ...]:
+    values: Iterable[object] = value if isinstance(value, list) else ([] if value is None else [value])
+    skip = set(own)
+    if organizer is not None:
+        skip.add(organizer.address)
+    people: list[Person] = []
+    for item in values:
+        person = _person(item)
+        if person is not None and person.address not in skip:
+            skip.add(person.address)
+            people.append(person)
+    return tuple(people)
