@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # (app.main).
     gc_freeze: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Encrypts the secrets the service must read back (mailbox passwords, app.core.encryption);
+    # without it they cannot be stored. Changing it makes what it encrypted unreadable.
+    secret_key: SecretStr | None = Field(default=None, min_length=32)
 
     @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod

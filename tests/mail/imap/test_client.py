@@ -1,0 +1,167 @@
+"""Logging in to a real Dovecot: TLS, STARTTLS, the server's refusals, and the folders."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from app.mail import imap
+from app.mail.imap import Account, FolderRole, LoginFailed, Security, ServerUnavailable
+from mail.dovecot import HOST, SENT_SPECIAL_USE, Dovecot, MailUser, free_port
+
+
+@pytest.mark.parametrize("security", [Security.TLS, Security.STARTTLS])
+def test_login_over_tls_and_starttls(dovecot: Dovecot, mail_user: MailUser, security: Security) -> None:
+    imap.check_login(dovecot.account(mail_user, security=security))
+
+
+@pytest.mark.parametrize("security", [Security.TLS, Security.STARTTLS])
+def test_a_refused_login_carries_the_server_answer(dovecot: Dovecot, mail_user: MailUser, security: Security) -> None:
+    with pytest.raises(LoginFailed) as refused:
+        imap.check_login(dovecot.account(mail_user, security=security, password="wrong"))
+    assert refused.value.answer == "[AUTHENTICATIONFAILED] Authentication failed."
+    assert not refused.value.retryable
+
+
+def test_a_password_beyond_ascii_logs_in(dovecot: Dovecot) -> None:
+    user = dovecot.add_user(password="pässwörd ✓")
+    imap.check_login(dovecot.account(user))
+
+
+def test_an_untrusted_certificate_is_refused_before_the_password_is_sent(dovecot: Dovecot, mail_user: MailUser) -> None:
+    account = dovecot.account(mail_user)
+    # The system's trusted certificates, which do not include the test's CA.
+    untrusted = Account(account.host, account.port, account.security, account.username, account.password, timeout=5)
+    with pytest.raises(LoginFailed) as refused:
+        imap.check_login(untrusted)
+    assert "certificate" in refused.value.answer
+
+
+def test_starttls_is_required_not_hoped_for() -> None:
+    """A server that does not offer STARTTLS is never sent the password in clear."""
+    received: list[bytes] = []
+    with socket.socket() as listener:
+        listener.bind((HOST, 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+
+        def serve() -> None:
+            connection, _ = listener.accept()
+            with connection, connection.makefile("rb") as lines:
+                connection.sendall(b"* OK IMAP4rev1 ready\r\n")
+                connection.settimeout(5)
+                for line in lines:
+                    received.append(line)
+                    tag, command = line.split()[:2]
+                    if command.upper() == b"CAPABILITY":
+                        connection.sendall(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n")
+                    elif command.upper() == b"LOGOUT":
+                        connection.sendall(b"* BYE\r\n" + tag + b" OK done\r\n")
+                        return
+                    else:
+                        connection.sendall(tag + b" BAD not here\r\n")
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        account = Account(HOST, port, Security.STARTTLS, "me", "secret", timeout=5)
+        with pytest.raises(LoginFailed, match="does not offer STARTTLS"):
+            imap.check_login(account)
+        thread.join(5)
+    assert b"secret" not in b"".join(received)
+
+
+def test_a_server_that_is_down_is_retryable() -> None:
+    with pytest.raises(ServerUnavailable) as down:
+        imap.check_login(Account(HOST, free_port(), Security.TLS, "me", "secret", timeout=5))
+    assert down.value.retryable
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """Accepts connections and never says a word."""
+    with socket.socket() as listener:
+        listener.bind((HOST, 0))
+        listener.listen(4)
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize("security", [Security.TLS, Security.STARTTLS])
+def test_a_server_that_never_answers_times_out(silent_server: int, security: Security) -> None:
+    started = time.monotonic()
+    with pytest.raises(ServerUnavailable) as stalled:
+        imap.check_login(Account(HOST, silent_server, security, "me", "secret", timeout=0.5))
+    assert time.monotonic() - started < 5
+    assert stalled.value.retryable
+
+
+def folders(dovecot: Dovecot, user: MailUser) -> list[tuple[FolderRole, str]]:
+    with imap.connect(dovecot.account(user)) as connection:
+        return [(folder.role, folder.name) for folder in imap.list_folders(connection)]
+
+
+def test_inbox_and_the_folder_marked_sent(dovecot: Dovecot, mail_user: MailUser) -> None:
+    # A folder named Sent loses to the one the server marks \Sent (RFC 6154).
+    dovecot.create(mail_user, "Sent")
+    dovecot.create(mail_user, SENT_SPECIAL_USE)
+    dovecot.create(mail_user, "Archive")
+    assert folders(dovecot, mail_user) == [(FolderRole.INBOX, "INBOX"), (FolderRole.SENT, SENT_SPECIAL_USE)]
+
+
+def test_a_folder_named_sent_when_none_is_marked(dovecot: Dovecot, mail_user: MailUser) -> None:
+    dovecot.create(mail_user, "Archive")
+    dovecot.create(mail_user, "Sent")
+    assert folders(dovecot, mail_user) == [(FolderRole.INBOX, "INBOX"), (FolderRole.SENT, "Sent")]
+
+
+def test_inbox_alone_when_there_is_no_sent_folder(dovecot: Dovecot, mail_user: MailUser) -> None:
+    dovecot.create(mail_user, "Archive")
+    assert folders(dovecot, mail_user) == [(FolderRole.INBOX, "INBOX")]
+
+
+def test_list_answers_as_imaplib_returns_them() -> None:
+    listed = imap.parse_list(
+        [
+            b'(\\HasNoChildren \\Sent) "." "Sent \\"Items\\""',
+            (b'(\\HasNoChildren) "/" {10}', b"Gesendet 1"),
+            b'(\\Noselect \\HasChildren) "/" "[Gmail]"',
+            b"(\\HasNoChildren) NIL INBOX",
+            None,
+        ]
+    )
+    assert [(item.name, item.delimiter) for item in listed] == [
+        ('Sent "Items"', "."),
+        ("Gesendet 1", "/"),
+        ("[Gmail]", "/"),
+        ("INBOX", None),
+    ]
+    assert "\\sent" in listed[0].flags
+    nested = imap.parse_list([b'(\\HasNoChildren) "." "INBOX.Sent"'])
+    assert imap.choose_folders(nested)[1].name == "INBOX.Sent"
+
+
+def test_fetch_answers_with_the_uid_before_or_after_the_literal() -> None:
+    fetched = imap.parse_fetch(
+        [
+            (b"1 (UID 7 RFC822.SIZE 40 BODY[HEADER] {5}", b"a: b\r"),
+            b")",
+            (b"2 (BODY[HEADER] {5}", b"c: d\r"),
+            b" UID 9 RFC822.SIZE 41)",
+        ]
+    )
+    assert [(item.uid, item.size, item.data) for item in fetched] == [(7, 40, b"a: b\r"), (9, 41, b"c: d\r")]
+
+
+def test_the_search_date_is_since_days_before_at() -> None:
+    from datetime import UTC, datetime
+
+    assert imap.search_date(datetime(2026, 3, 31, 23, 59, tzinfo=UTC), 30) == "1-Mar-2026"
+
+
+def test_an_ssl_context_of_its_own_is_not_shared() -> None:
+    # The default (system) context is made per connection: a test's CA never leaks into it.
+    assert ssl.create_default_context() is not ssl.create_default_context()
