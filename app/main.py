@@ -37,6 +37,8 @@ from app.idempotency import middleware as idempotency
 from app.integrations.router import router as integrations_router
 from app.integrations.router import webhooks_router as ats_webhooks_router
 from app.interviews.router import router as interviews_router
+from app.mail.router import MAIL_MESSAGES_PATH
+from app.mail.router import router as mail_router
 from app.policy.router import router as policy_router
 from app.simulate.router import router as simulate_router
 from app.webhooks_out.router import events as webhook_events
@@ -115,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         interviews_router,
         contacts_router,
         events_router,
+        mail_router,
         simulate_router,
         policy_router,
         api_keys_router,
@@ -189,7 +192,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     check (app.core.urls; none with FOLLOWUP_PUBLIC_URL, which then makes every URL the
     service writes), CORS (so that a browser can read even a 413), then the body limit. The
     rate limit is not a middleware: it needs the verified API key (app.auth.dependencies)."""
-    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(BodyLimitMiddleware, larger={MAIL_MESSAGES_PATH: settings.mail_max_bytes})
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

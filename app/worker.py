@@ -29,6 +29,7 @@ from app.core.columns import utcnow
 from app.core.config import Settings
 from app.core.session import unit_of_work
 from app.idempotency import service as idempotency_service
+from app.mail import service as mail_service
 from app.nextaction import refresh
 from app.webhooks_out import delivery, outbox
 from app.webhooks_out.due import emit_due
@@ -111,6 +112,7 @@ class Worker:
         with self._transaction() as session:
             refreshed = refresh.refresh_expired(session, batch_size=BATCH_SIZE)
             idempotency_service.purge_expired(session, now=self.clock())
+            mail_service.forget_unmatched(session, now=self.clock(), days=self.settings.mail_unmatched_days)
         due = 0
         while True:
             with self._transaction() as session:

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
     max_headers: int = Field(default=100, ge=10, le=1000)
 
+    # Mail intake (docs/mail.md): the largest raw message accepted, how long a message that
+    # matched no interview is kept (its headers only), and the domain of the users'
+    # forwarding addresses (none: no forwarding address is shown).
+    mail_max_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024, le=100 * 1024 * 1024)
+    mail_unmatched_days: int = Field(default=30, ge=1, le=3650)
+    mail_domain: str | None = None
+
     # Abuse limits: requests per minute and API key (0: no limit), and the web origins
     # allowed to call the API from a browser (comma-separated or a JSON list; "*" is any).
     rate_limit_per_minute: int = Field(default=600, ge=0)

@@ -36,22 +36,33 @@ _RAW_NAMES = {name: name.lower().encode("latin-1") for name in (*RATE_LIMIT_HEAD
 TOO_LARGE_DETAIL = f"The request body may have at most {MAX_BODY_BYTES} bytes (1 MiB)."
 
 
+def too_large(limit: int) -> str:
+    if limit == MAX_BODY_BYTES:
+        return TOO_LARGE_DETAIL
+    return f"The request body may have at most {limit} bytes ({limit / 1024 / 1024:g} MiB)."
+
+
 class BodyLimitMiddleware:
     """Refuses a body over `limit` bytes with 413: at once when Content-Length says so,
     else as soon as the bytes received so far pass the limit (a chunked body), by raising
-    from `receive` in the route that reads it, before the rest is read."""
+    from `receive` in the route that reads it, before the rest is read. Paths under one of
+    `larger`'s prefixes (raw email messages) have that limit instead."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, larger: dict[str, int] | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.larger = tuple((larger or {}).items())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        limit = next((size for prefix, size in self.larger if path.startswith(prefix)), self.default)
+        detail = too_large(limit)
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                await problem_response(413, TOO_LARGE_DETAIL)(scope, receive, send)
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await problem_response(413, detail)(scope, receive, send)
                 return
         received = 0
 
@@ -60,10 +71,10 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     # FastAPI lets an HTTPException from the body through as it is; the
                     # error handlers render it as a problem.
-                    raise HTTPException(413, TOO_LARGE_DETAIL)
+                    raise HTTPException(413, detail)
             return message
 
         await self.app(scope, counting_receive, send)

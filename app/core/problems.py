@@ -72,6 +72,11 @@ class InvalidInput(AppError):
         return cls(msg, [ProblemError(loc=list(loc), msg=msg)])
 
 
+class UnsupportedMediaType(AppError):
+    status = 415
+    title = "Unsupported Media Type"
+
+
 class TooManyRequests(AppError):
     status = 429
     title = "Too Many Requests"

@@ -13,6 +13,8 @@ from app.events.models import Event, EventSource
 from app.events.schemas import EventCreate, EventPublic
 from app.interviews import access as interview_access
 from app.interviews.models import Interview, StatusSource
+from app import rules
+from app.nextaction import refresh
 from app.rules import TERMINAL_EVENT_STATUS, EventType
 from app.users.models import User
 
@@ -58,10 +60,11 @@ def validate(body: EventCreate, *, contact_ids: Collection[str], loc: Sequence[s
 
 def _apply_to_interview(session: Session, interview: Interview, event: Event) -> None:
     kind = EventType(event.type)
-    if kind is EventType.ROUND_SCHEDULED:
-        latest = repository.latest_round(session, interview_id=interview.id)
-        assert latest is not None and latest.interview_at is not None  # this event at least
-        interview.interview_at = latest.interview_at
+    if kind in (EventType.ROUND_SCHEDULED, EventType.ROUND_CANCELLED):
+        # The current round as the engine sees it: a reschedule replaces its invite's
+        # earlier round, a cancellation brings back the round before it.
+        facts = refresh.facts_for(session, interview)
+        interview.interview_at = rules.current_round(facts, max(utcnow(), event.occurred_at)).starts_at
     elif kind in TERMINAL_EVENT_STATUS:
         interview.status = TERMINAL_EVENT_STATUS[kind]
         interview.status_source = StatusSource.EVENT
@@ -80,6 +83,7 @@ def record(
     interview: Interview,
     body: EventCreate,
     source: EventSource = EventSource.API,
+    message_id: str | None = None,
     loc: Sequence[str | int] = ("body",),
 ) -> Event:
     """Record an event on an interview the caller has locked, and refresh its status and
@@ -91,6 +95,7 @@ def record(
             interview_id=interview.id,
             seq=repository.next_seq(session, interview_id=interview.id),
             source=source,
+            message_id=message_id,
             **body.model_dump(),
         ),
     )

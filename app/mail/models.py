@@ -67,6 +67,7 @@ class MailMessage(SQLModel, table=True):
     direction: str = Field(max_length=8)
     kind: str = Field(max_length=16)
     sender: str | None = Field(default=None, max_length=320)
+    sender_name: str | None = Field(default=None, max_length=200)
     to: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     cc: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     subject: str | None = Field(default=None, max_length=998)

@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(length=8), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("sender", sa.String(length=320), nullable=True),
+        sa.Column("sender_name", sa.String(length=200), nullable=True),
         sa.Column("to", sa.JSON(), nullable=False),
         sa.Column("cc", sa.JSON(), nullable=False),
         sa.Column("subject", sa.String(length=998), nullable=True),
