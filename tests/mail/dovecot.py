@@ -350,7 +350,8 @@ class Dovecot:
             imap.logout()
 
     def flags(self, user: MailUser, folder: str) -> dict[int, set[str]]:
-        """Each message's flags, by UID, read without changing them."""
+        """Each message's flags but \\Recent (which says only which session saw it first),
+        by UID, read without changing them."""
         imap = self.connect(user)
         try:
             typ, _ = imap.select(quoted(folder), readonly=True)
@@ -363,7 +364,7 @@ class Dovecot:
                     continue
                 text = line.decode()
                 uid = int(text.split("UID ")[1].split()[0].rstrip(")"))
-                found[uid] = set(text.split("FLAGS (")[1].split(")")[0].split())
+                found[uid] = set(text.split("FLAGS (")[1].split(")")[0].split()) - {"\\Recent"}
             return found
         finally:
             imap.logout()
