@@ -40,17 +40,17 @@ def classify(raw: bytes, *, own_addresses: Collection[str], at: datetime) -> Cla
     message was received (aware), its date when the Date header is missing or unreadable.
     No I/O and no clock: the same bytes and arguments always give the same facts.
 
-    Raises ``NotAMessage`` when the bytes are empty, have no header section, or have no
-    From header field (RFC 5322 requires one; a From whose address cannot be read is kept,
-    with ``sender`` None, as some bounces have ``From: <>``). Anything else that real mail
-    gets wrong is read as well as it can be, never raised.
+    Raises ``NotAMessage`` when the bytes are empty, have no header section, or have none
+    of From, Sender, Return-Path, Date and Message-ID (real bounces come without From, or
+    with ``From: <>``: ``sender`` is then the Sender's address, or None). Anything else
+    that real mail gets wrong is read as well as it can be, never raised.
     """
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("at must be an aware datetime")
     message = parse.parse_bytes(raw)
     own = frozenset(address.strip().lower() for address in own_addresses)
 
-    senders = parse.addresses(message, "from")
+    senders = parse.addresses(message, "from") or parse.addresses(message, "sender")
     sender = senders[0] if senders else None
     to = parse.addresses(message, "to")
     cc = parse.addresses(message, "cc")
@@ -75,7 +75,11 @@ def classify(raw: bytes, *, own_addresses: Collection[str], at: datetime) -> Cla
     returns_on = None
     ignored: str | None = None
 
-    found = bounces.find(message, sender.address if sender else None, subject, own)
+    return_path = parse.raw_header(message, "return-path")
+    envelope = sender or next(iter(parse.addresses(message, "return-path")), None)
+    found = bounces.find(
+        message, envelope, subject, own, null_sender=return_path is not None and "@" not in return_path
+    )
     if found is not None:
         kind = Kind.BOUNCE
         bounce = found.bounce

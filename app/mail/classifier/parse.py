@@ -29,6 +29,8 @@ _FOLD = re.compile(r"\r?\n[ \t]*")
 _MSG_ID = re.compile(r"<([^<>\s]+)>")
 _BARE_ID = re.compile(r"[^<>\s@]+@[^<>\s@]+")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?")
+# A message names where it comes from or when; some bounces have no From but a Return-Path.
+_ORIGIN_FIELDS = ("from", "sender", "return-path", "date", "message-id")
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(2100, 12, 31, tzinfo=UTC)
 
@@ -48,9 +50,19 @@ def parse_bytes(raw: bytes) -> Message:
         message = _COMPAT_PARSER.parsebytes(data)
     if not message.keys():
         raise NotAMessage("no header section: the message does not start with header fields")
-    if raw_header(message, "from") is None:
-        raise NotAMessage("no From header field")
+    if not any(raw_header(message, name) is not None for name in _ORIGIN_FIELDS):
+        raise NotAMessage("no From, Sender, Return-Path, Date or Message-ID header field")
     return message
+
+
+def parse_headers(data: bytes) -> Message | None:
+    """A header block on its own (text/rfc822-headers), None when it holds no header."""
+    headers: Message
+    try:
+        headers = _PARSER.parsebytes(data.lstrip(), headersonly=True)
+    except Exception:
+        headers = _COMPAT_PARSER.parsebytes(data.lstrip(), headersonly=True)
+    return headers if headers.keys() else None
 
 
 def _text(value: str) -> str:
