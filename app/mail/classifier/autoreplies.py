@@ -116,7 +116,7 @@ def _expression(language: str) -> re.Pattern[str]:
     weekday = f"(?:{_alternation(weekdays)})\\.?"
     year = r"(?P<year>\d{4})"
     text_date = (
-        rf"(?P<text>(?:{weekday},?\s+)?{_ARTICLE}(?:"
+        rf"(?:{weekday},?\s+)?{_ARTICLE}(?P<text>(?:"
         rf"{_DAY}\s*(?:of\s+|de\s+)?{month}(?:,?\s*(?:de\s+)?{year})?"
         rf"|{month}\s+(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<year2>\d{{4}}))?"
         rf"))(?![\w])"
@@ -180,7 +180,7 @@ def _parser(language: str) -> DateDataParser:
             "RELATIVE_BASE": datetime(2000, 1, 1),
             "PREFER_DAY_OF_MONTH": "first",
             "RETURN_AS_TIMEZONE_AWARE": False,
-            "STRICT_PARSING": True,
+            "REQUIRE_PARTS": ["day", "month"],
         },
     )
 

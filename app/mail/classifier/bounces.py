@@ -105,6 +105,7 @@ _HEADER_LINE = re.compile(
 # "mail from <sender>", "from <sender> via host", but not "(expanded from <recipient>)".
 _SENDER_BEFORE = re.compile(r"(?<!expanded\s)(?<!generated\s)\bfrom:?\s*<?$", re.IGNORECASE)
 _SENDER_AFTER = re.compile(r"^>?,?\s*(?:\.\.\.\s*)?sender\s+ok", re.IGNORECASE)
+_RETURNED_TYPES = ("message/rfc822", "message/global", "text/rfc822-headers", "message/rfc822-headers")
 _SUCCESS_ACTIONS = ("delivered", "relayed", "expanded")
 
 
@@ -118,14 +119,13 @@ def returned_headers(message: Message) -> Message | None:
     """The returned message (or its headers) attached to a report."""
     for part in parse.walk(message):
         kind = parse.content_type(part)
-        if kind in ("message/rfc822", "message/global"):
-            inner = parse.children(part)
-            if inner and inner[0].keys():
-                return inner[0]
-        elif kind in ("text/rfc822-headers", "message/rfc822-headers"):
-            headers = parse.parse_headers(parse.payload_bytes(part))
-            if headers is not None:
-                return headers
+        if kind not in _RETURNED_TYPES:
+            continue
+        # The parser reads message/* parts as messages, text/rfc822-headers as text.
+        inner = parse.children(part)
+        headers = inner[0] if inner else parse.parse_headers(parse.payload_bytes(part))
+        if headers is not None and headers.keys():
+            return headers
     return None
 
 
