@@ -52,14 +52,19 @@ SERVER_OWNED_ALLOWED = {
     # A simulation stores nothing: its contacts get ids of the caller's choosing, which its
     # events refer to.
     ("SimulatedContact", "id"),
+    # Assigning a message names the interview it goes to (MAIL.md), one of the caller's.
+    ("AssignBody", "interview_id"),
 }
 # Operations whose body is not a schema of ours, and why.
 RAW_BODIES = {
     # The ATS receiver verifies a provider's signature on the raw bytes; the payload is the
     # provider's, with fields we do not own (tests/integrations cover what it accepts).
     "receiveAtsDelivery",
+    # One raw email message (message/rfc822), not JSON; tests/mail covers what it accepts.
+    "postMailMessage",
 }
 PATH_PARAMETER_VALUE = "00000000-0000-4000-8000-000000000000"
+RFC822 = {"Content-Type": "message/rfc822"}
 
 
 def _operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -254,7 +259,11 @@ def owned(api: Api) -> dict[str, str]:
     delivery = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json()
     key = api.post("/v1/api-keys", {"name": "second"}).json()
     assert api.get("/v1/calendar").status_code == 200
+    raw = b"From: kai@elsewhere.example\r\nTo: me@example.com\r\nMessage-ID: <hi@elsewhere>\r\n\r\nHi\r\n"
+    message = api.client.post("/v1/mail/messages", content=raw, headers=api.headers | RFC822).json()
+    assert message["outcome"] == "unmatched"
     return {
+        "message_id": message["id"],
         "interview_id": interview["id"],
         "contact_id": interview["contacts"][0]["id"],
         "integration_id": integration["id"],
@@ -284,6 +293,9 @@ def _snapshot(api: Api, ids: dict[str, str]) -> dict[str, Any]:
         "/v1/api-keys",
         "/v1/policy",
         "/v1/calendar",
+        "/v1/mail/messages",
+        f"/v1/mail/messages/{ids['message_id']}",
+        "/v1/mail/settings",
     ]
     snapshot = {}
     for url in urls:
@@ -310,6 +322,8 @@ def test_another_users_ids_are_not_found_everywhere_and_nothing_changes(
         # Bodies that name other objects name the first user's.
         if body is not None and "contact_id" in body:
             body["contact_id"] = owned["contact_id"]
+        if body is not None and "interview_id" in body:
+            body["interview_id"] = owned["interview_id"]
         response = other.client.request(method, _url(path, operation, owned), json=body, headers=other.headers)
         assert_problem(response, 404)
         swept.append(operation["operationId"])

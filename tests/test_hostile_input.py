@@ -120,7 +120,10 @@ def world(api: Api) -> World:
     endpoint = _created(api.post("/v1/webhook-endpoints", {"url": "https://hooks.example.com/followup"}))
     key = api.get("/v1/api-keys").json()["data"][0]
     token = api.get("/v1/calendar").json()["url"].rsplit("/", 1)[1].removesuffix(".ics")
+    unmatched = b"From: kai@elsewhere.example\r\nTo: me@example.com\r\nMessage-ID: <m@elsewhere>\r\n\r\nHi\r\n"
+    message = api.client.post("/v1/mail/messages", content=unmatched, headers=api.headers | MAIL_HEADERS)
     ids = {
+        "message_id": _created(message)["id"],
         "interview_id": interview["id"],
         "contact_id": contact["id"],
         "integration_id": greenhouse["id"],
@@ -167,6 +170,8 @@ def world(api: Api) -> World:
         "createContact": {"name": "Dee", "email": "dee@example.com", "role": "coordinator", "is_primary": False},
         "updateContact": {"name": "Ana B", "email": "anab@example.com", "role": "recruiter", "is_primary": True},
         "createEvent": event,
+        "assignMailMessage": {"interview_id": interview["id"]},
+        "updateMailSettings": {"addresses": ["me@work.example"]},
         "checkOutreach": {"contact_id": contact["id"], "type": "status_check_sent", "at": "2026-03-09T09:30:00-04:00"},
         "simulate": {
             "interview": interview_body
@@ -429,8 +434,74 @@ def ats_requests(world: World) -> Iterator[tuple[str, str, bytes, dict[str, str]
         yield kind, standard, body, standard_headers(body, msg_id="m" * 1000), True
 
 
+MAIL_HEADERS = {"content-type": "message/rfc822"}
+
+
+def _mail(headers: bytes, body: bytes = b"Hello.\r\n", content_type: bytes = b"text/plain") -> bytes:
+    return (
+        b"From: Ana <ana@example.com>\r\nTo: me@example.com\r\n"
+        + headers
+        + b"Content-Type: "
+        + content_type
+        + (b"\r\n\r\n" + body)
+    )
+
+
+def _calendar(*lines: str) -> bytes:
+    event = "\r\n".join(["BEGIN:VCALENDAR", "METHOD:REQUEST", "BEGIN:VEVENT", *lines, "END:VEVENT", "END:VCALENDAR"])
+    return _mail(b"Subject: Invitation\r\n", event.encode(), b"text/calendar; method=REQUEST")
+
+
+def mail_requests() -> Iterator[tuple[str, bytes]]:
+    """(class, raw message) for mail intake: what a mailbox may hold. Each is either refused
+    as not a message (422) or kept as what it is; none is a server error."""
+    yield "nul", _mail(b"Subject: a\x00b\r\nMessage-ID: <n\x00ul@x>\r\n")
+    yield "invalid_utf8", _mail(b"Subject: \xff\xfe\xc3\x28\r\nMessage-ID: <\xff@x>\r\n", b"\xff\xfe")
+    yield "surrogate", _mail(b"Subject: =?utf-8?b?7aCA?=\r\nFrom: =?utf-8?b?7aCA?= <x@y>\r\n")
+    yield "content_type", _mail(b"Subject: =?x-unknown?B?AAAA?=\r\n", b"x", b"text/plain; charset=x-unknown")
+    for date in ("Fri, 31 Dec 9999 23:59:59 +1400", "Mon, 01 Jan 0001 00:00:00 -1400", "Mon, 99 Foo 2026 99:99"):
+        yield "edge_time", _mail(f"Date: {date}\r\nMessage-ID: <{date}@x>\r\n".encode())
+    yield "huge_number", _mail(b"Message-ID: <" + b"m" * 5000 + b"@x>\r\nIn-Reply-To: <" + b"r" * 5000 + b"@x>\r\n")
+    yield "huge_number", _mail(b"References: " + b" ".join(b"<r%d@x>" % i for i in range(20_000)) + b"\r\n")
+    yield (
+        "huge_number",
+        _mail(
+            b"Subject: "
+            + b"s" * 100_000
+            + b"\r\n"
+            + b"Cc: "
+            + b", ".join(b"c%d@x.example" % i for i in range(2000))
+            + b"\r\n"
+        ),
+    )
+    nested = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(300))
+    yield "deep_nesting", _mail(b"Subject: deep\r\nMIME-Version: 1.0\r\n", nested, b'multipart/mixed; boundary="top"')
+    yield "content_type", _calendar("garbage")
+    yield (
+        "edge_time",
+        _calendar("UID:u1", "DTSTART:99991231T235959Z", "DTEND:00010101T000000Z", "SEQUENCE:" + "9" * 500),
+    )
+    yield "edge_time", _calendar("UID:u2", "DTSTART;TZID=Nowhere/Unknown:20260317T140000", "DTEND:garbage")
+    yield "huge_number", _calendar("UID:" + "u" * 5000, "DTSTART:20260317T140000Z", "ORGANIZER:mailto:" + "o" * 400)
+    report = (
+        b"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; x\r\n\r\n"
+        b"Final-Recipient: rfc822; "
+        + b"a" * 400
+        + b"@x\r\nAction: failed\r\nStatus: 5."
+        + b"9" * 100
+        + b"\r\n\r\n--r--\r\n"
+    )
+    yield (
+        "huge_number",
+        _mail(b"Subject: failed\r\n", report, b'multipart/report; report-type=delivery-status; boundary="r"'),
+    )
+    yield "content_type", b"\r\n\r\n\r\n"
+
+
 def test_no_hostile_request_gets_a_server_error(client: TestClient, api: Api, engine: Engine, world: World) -> None:
     sender = Sender(client, api, engine)
+    for kind, raw in mail_requests():
+        sender.send(kind, "POST", "/v1/mail/messages", content=raw, headers=MAIL_HEADERS, refused=False, kept=True)
     for kind, method, url, body, headers, refused in hostile_requests(world):
         sender.send(kind, method, url, content=body, headers=headers, refused=refused)
     for kind, integration, body, headers, signed in ats_requests(world):

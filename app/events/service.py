@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from app import rules
 from app.core.columns import utcnow
 from app.core.pagination import decode_cursor, page
 from app.core.problems import InvalidInput
@@ -13,7 +14,6 @@ from app.events.models import Event, EventSource
 from app.events.schemas import EventCreate, EventPublic
 from app.interviews import access as interview_access
 from app.interviews.models import Interview, StatusSource
-from app import rules
 from app.nextaction import refresh
 from app.rules import TERMINAL_EVENT_STATUS, EventType
 from app.users.models import User

@@ -33,6 +33,7 @@ from app.nextaction import refresh
 from app.rules import EventType, Role, Status
 from app.users.models import User
 
+MAX_EMAIL = 320  # the longest address a contact can have (RFC 5321's limits)
 EARLIEST, LATEST = datetime(1970, 1, 1).astimezone(), datetime(2100, 12, 31).astimezone()
 
 # Why a matched message made no event.
@@ -42,7 +43,7 @@ NO_FAILED_CONTACT = "No contact of the interview has a failed address."
 EARLIER_SEQUENCE = "A later version of this invite was already applied."
 SAME_SEQUENCE = "This version of the invite was already applied."
 UNKNOWN_INVITE = "This invite's round is not recorded on the interview."
-NO_START = "The invite gives no start time."
+NO_START = "The invite gives no start time (or one before 1970 or after 2100)."
 
 
 @dataclass
@@ -176,7 +177,28 @@ def _looks_special(facts: Classified) -> bool:
     return sender.split("@")[0] in {"mailer-daemon", "postmaster"} or "invitation" in (facts.subject or "").lower()
 
 
+def _storable(value: Any) -> Any:
+    """`value` with every text made storable: mail headers may hold NUL (which Postgres text
+    refuses) and, once decoded, lone surrogates (which no encoding can write)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _storable(item) for key, item in value.items()}
+    return value
+
+
 def _record_of(facts: Classified, *, user_id: str, received_at: datetime, via: Via) -> MailMessage:
+    record = _raw_record_of(facts, user_id=user_id, received_at=received_at, via=via)
+    for name in ("message_id", "sender", "sender_name", "to", "cc", "subject", "in_reply_to", "references"):
+        setattr(record, name, _storable(getattr(record, name)))
+    for name in ("bounce", "invite", "invite_uid", "reason"):
+        setattr(record, name, _storable(getattr(record, name)))
+    return record
+
+
+def _raw_record_of(facts: Classified, *, user_id: str, received_at: datetime, via: Via) -> MailMessage:
     bounce = facts.bounce
     invite = facts.invite
     date = facts.date if EARLIEST <= facts.date <= LATEST else received_at
@@ -213,7 +235,7 @@ def _record_of(facts: Classified, *, user_id: str, received_at: datetime, via: V
         invite=(
             {
                 "uid": invite.uid,
-                "sequence": invite.sequence,
+                "sequence": min(max(invite.sequence, 0), 2**31 - 1),
                 "method": invite.method,
                 "start": invite.start.isoformat() if invite.start else None,
                 "end": invite.end.isoformat() if invite.end else None,
@@ -227,7 +249,8 @@ def _record_of(facts: Classified, *, user_id: str, received_at: datetime, via: V
             else None
         ),
         invite_uid=invite.uid[:255] if invite is not None else None,
-        invite_sequence=invite.sequence if invite is not None else None,
+        # An INTEGER column; SEQUENCE is a count of revisions, never near its end.
+        invite_sequence=min(max(invite.sequence, 0), 2**31 - 1) if invite is not None else None,
         reason=facts.ignored,
         outcome=Outcome.IGNORED if facts.ignored is not None else Outcome.UNMATCHED,
     )
@@ -337,7 +360,7 @@ def _decide_bounce(plan: Plan, *, record: MailMessage, by_email: dict[str, Conta
         contact = by_email.get(failed["recipient"])
         if contact is not None and failed["permanent"]:
             plan.contact_id = plan.contact_id or contact.id
-            fields = {"address": failed["recipient"][:320], "status": (failed["status"] or None)}
+            fields = {"address": failed["recipient"][:320], "status": (failed["status"] or "")[:32] or None}
             plan.events.append(Planned(EventType.MESSAGE_BOUNCED, contact_id=contact.id, fields=fields))
     if not plan.events:
         plan.reason = NO_FAILED_CONTACT
@@ -347,7 +370,7 @@ def _decide_invite(
     session: Session, plan: Plan, *, record: MailMessage, interview: Interview, by_email: dict[str, Contact]
 ) -> None:
     invite = record.invite or {}
-    uid, method = invite.get("uid"), invite.get("method")
+    uid, method = record.invite_uid, invite.get("method")
     recorded = uid is not None and repository.interview_of_invite(session, user_id=record.user_id, uid=uid) == (
         interview.id
     )
@@ -367,6 +390,9 @@ def _decide_invite(
         plan.reason = NO_START
         return
     starts_at = datetime.fromisoformat(start)
+    if not EARLIEST <= starts_at <= LATEST:
+        plan.reason = NO_START
+        return
     fields: dict[str, Any] = {"interview_at": starts_at, "invite_uid": uid}
     if end is not None:
         minutes = int((datetime.fromisoformat(end) - starts_at).total_seconds() // 60)
@@ -379,7 +405,7 @@ def _decide_invite(
         ]
         seen = set(by_email)
         for person, role in people:
-            if person is not None and person["address"] not in seen:
+            if person is not None and person["address"] not in seen and len(person["address"]) <= MAX_EMAIL:
                 seen.add(person["address"])
                 plan.new_contacts.append(NewContact(_name(person["name"], person["address"]), person["address"], role))
 

@@ -39,6 +39,9 @@ def requests(api: Api) -> dict[str, tuple[str, Any]]:
     integration = api.post("/v1/integrations", {"provider": "standard", "company": "Acme"}).json()
     endpoint = api.post("/v1/webhook-endpoints", {"url": "https://hooks.example.com/followup"}).json()
     delivery = api.post(f"/v1/webhook-endpoints/{endpoint['id']}/test").json()
+    unmatched = api.client.post(
+        "/v1/mail/messages", content=raw_message("<unmatched@elsewhere.example>"), headers=api.headers | RFC822
+    ).json()
     return {
         "createInterview": ("/v1/interviews", {k: v for k, v in interview.items() if k in INTERVIEW_FIELDS}),
         "createContact": (f"/v1/interviews/{interview_id}/contacts", {"name": "Carol", "role": "recruiter"}),
@@ -67,7 +70,20 @@ def requests(api: Api) -> dict[str, tuple[str, Any]]:
         "retryWebhookDelivery": (f"/v1/webhook-endpoints/{endpoint['id']}/deliveries/{delivery['id']}/retry", None),
         "testWebhookEndpoint": (f"/v1/webhook-endpoints/{endpoint['id']}/test", None),
         "rotateCalendar": ("/v1/calendar/rotate", None),
+        "postMailMessage": ("/v1/mail/messages", raw_message("<reply@acme.example>")),
+        "assignMailMessage": (f"/v1/mail/messages/{unmatched['id']}/assign", {"interview_id": interview_id}),
     }
+
+
+RFC822 = {"Content-Type": "message/rfc822"}
+
+
+def raw_message(message_id: str) -> bytes:
+    """A reply from an address no interview knows (so that it stays unmatched)."""
+    return (
+        f"From: Kai <kai@elsewhere.example>\r\nTo: me@example.com\r\nSubject: Hello\r\n"
+        f"Date: Tue, 03 Mar 2026 09:12:00 -0500\r\nMessage-ID: {message_id}\r\n\r\nHello.\r\n"
+    ).encode()
 
 
 INTERVIEW_FIELDS = {"company", "role_title", "role_family", "interview_at", "timezone"}
@@ -88,10 +104,13 @@ def test_every_authenticated_post_runs_once_per_key(api: Api, app: FastAPI, engi
     assert set(prepared) == authenticated_posts(app), "a new POST needs a request here"
     for operation, (url, body) in prepared.items():
         headers = api.headers | {"Idempotency-Key": str(uuid.uuid4())}
-        first = api.client.post(url, json=body, headers=headers)
+        # A raw message goes as it is; every other body as JSON.
+        sent: dict[str, Any] = {"content": body, "headers": headers | RFC822} if isinstance(body, bytes) else {}
+        sent = sent or {"json": body, "headers": headers}
+        first = api.client.post(url, **sent)
         assert 200 <= first.status_code < 300, (operation, first.text)
         written = row_counts(engine)
-        second = api.client.post(url, json=body, headers=headers)
+        second = api.client.post(url, **sent)
         assert row_counts(engine) == written, operation  # the work did not run again
         assert second.headers.get("idempotent-replayed") == "true", (operation, second.text)
         assert second.status_code == first.status_code, operation
