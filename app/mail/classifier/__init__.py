@@ -50,7 +50,7 @@ def classify(raw: bytes, *, own_addresses: Collection[str], at: datetime) -> Cla
     message = parse.parse_bytes(raw)
     own = frozenset(address.strip().lower() for address in own_addresses)
 
-    senders = parse.addresses(message, "from") or parse.addresses(message, "sender")
+    senders = parse.addresses(message, "from", local_ok=True) or parse.addresses(message, "sender", local_ok=True)
     sender = senders[0] if senders else None
     to = parse.addresses(message, "to")
     cc = parse.addresses(message, "cc")

@@ -255,8 +255,6 @@ def _numeric(text: str, language: str, today: date) -> date | None:
     if len(parts) == 3:
         year = parts[2] + 2000 if parts[2] < 100 else parts[2]
         return _date(year, month, day)
-    if not 1 <= month <= 12:
-        return None
     return _next_occurrence(month, day, today)
 
 

@@ -178,7 +178,7 @@ def _from_dsn(message: Message) -> tuple[list[FailedRecipient], int]:
     successes = 0
     seen: set[str] = set()
     for part in parse.walk(message):
-        if parse.content_type(part) not in ("message/delivery-status", "message/global-delivery-status"):
+        if parse.content_type(part) != "message/delivery-status":
             continue
         for fields in _status_blocks(part):
             # The address as the sender wrote it (the contact's) when the report keeps it;
@@ -212,23 +212,13 @@ def _from_dsn(message: Message) -> tuple[list[FailedRecipient], int]:
 
 
 def _status_blocks(part: Message) -> list[dict[str, str]]:
-    """The field groups of a delivery-status body (per message, then per recipient)."""
+    """The field groups of a delivery-status body (per message, then per recipient), which
+    the parser splits into header blocks."""
     blocks: list[dict[str, str]] = []
     for block in parse.children(part):
         fields: dict[str, str] = {}
         for key, value in block.raw_items():
             fields.setdefault(key.lower(), parse.unfold(str(value)))
-        blocks.append(fields)
-    if blocks:
-        return blocks
-    # A body the parser left as text (a broken part, or a non-standard type spelling).
-    text = parse.part_text(part).replace("\r\n", "\n")
-    for chunk in re.split(r"\n[ \t]*\n", text):
-        fields = {}
-        for line in re.sub(r"\n[ \t]+", " ", chunk).split("\n"):
-            key, colon, value = line.partition(":")
-            if colon and key.strip():
-                fields.setdefault(key.strip().lower(), value.strip())
         blocks.append(fields)
     return blocks
 

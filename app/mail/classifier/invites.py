@@ -8,7 +8,7 @@ icalendar maintains, so that a start keeps meaning the same instant across a cha
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from email.message import Message
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -116,9 +116,8 @@ def _when(event: icalendar.Component, key: str, fallback: tzinfo) -> tuple[datet
         if value.tzinfo is None:
             return value.replace(tzinfo=fallback), None
         return value, None
-    if isinstance(value, date):
-        return datetime.combine(value, time(0), tzinfo=fallback), None
-    return None, None
+    # An all-day event: its day begins at midnight where the message was written.
+    return datetime.combine(value, time(0), tzinfo=fallback), None
 
 
 def _end_from_duration(event: icalendar.Component, start: datetime) -> datetime | None:

@@ -18,7 +18,7 @@ from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 
 from app.mail.classifier.facts import NotAMessage, Person
 
@@ -97,14 +97,15 @@ def header_text(message: Message, name: str) -> str | None:
     return None if value is None else _text(value)
 
 
-def addresses(message: Message, *names: str) -> tuple[Person, ...]:
-    """Every mailbox of the named headers, in order, addresses lower-cased, each once."""
+def addresses(message: Message, *names: str, local_ok: bool = False) -> tuple[Person, ...]:
+    """Every mailbox of the named headers, in order, addresses lower-cased, each once; a
+    bare local part ("MAILER-DAEMON", as some mail systems sign) only when asked."""
     values = [value for name in names for value in raw_headers(message, name)]
     people: list[Person] = []
     seen: set[str] = set()
     for name, address in getaddresses([_FOLD.sub(" ", v) for v in values]):
         address = _text(address).strip().strip("<>").lower()
-        if not address or address in seen or any(c.isspace() for c in address):
+        if not address or address in seen or any(c.isspace() for c in address) or ("@" not in address and not local_ok):
             continue
         seen.add(address)
         display = _text(name).strip().strip('"').strip() if name else ""
@@ -172,9 +173,7 @@ def param(part: Message, name: str) -> str | None:
         value = part.get_param(name)
     except Exception:
         return None
-    if isinstance(value, tuple):  # RFC 2231 value: (charset, language, text)
-        value = value[2]
-    return None if value is None else str(value)
+    return None if value is None else collapse_rfc2231_value(value)
 
 
 def filename(part: Message) -> str | None:

@@ -293,3 +293,9 @@ def test_every_corpus_file_has_a_source() -> None:
         if path.is_file() and path.name != "SOURCES.md":
             copied = path.name.split("-")[0] + "-*"
             assert path.name in sources or copied in sources or path.name.startswith("mail-parser"), path
+
+
+def test_a_report_wrapped_by_a_gateway() -> None:
+    found = read("bounces/flufl-dsn-15.eml")
+    assert found.bounce is not None
+    assert [(f.recipient, f.status, f.permanent) for f in found.bounce.failed] == [("userx@example.com", "5.1.1", True)]
