@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.message import Message
 from zoneinfo import ZoneInfo
@@ -58,7 +59,7 @@ def test_a_parser_failure_falls_back_to_compat32(monkeypatch: pytest.MonkeyPatch
 class Broken(Message):
     """A part whose every accessor raises, as the standard library's can on hostile input."""
 
-    def get_content_type(self) -> str:
+    def raw_items(self) -> Iterator[tuple[str, str]]:  # type: ignore[override]
         raise ValueError("boom")
 
     def get_param(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
