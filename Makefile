@@ -42,6 +42,7 @@ test: lint
 	$(BIN)/coverage erase
 	FOLLOWUP_TEST_BACKENDS=sqlite,postgres $(BIN)/pytest --cov=app --cov-branch --cov-report=term
 	$(BIN)/coverage report --include='app/rules/*' --fail-under=100
+	$(BIN)/coverage report --include='app/mail/classifier/*' --fail-under=100
 
 run: venv
 	$(BIN)/alembic upgrade head
