@@ -35,13 +35,11 @@ INTERVIEW_EXAMPLE: dict[str, Any] = {
 Duration = Field(default=60, ge=1, le=24 * 60, description="Length of the round in minutes.")
 
 
-class InterviewFields(BaseModel):
+class InterviewDetails(BaseModel):
+    """The fields an interview may be given in every body that describes one."""
+
     model_config = ConfigDict(extra="forbid")
 
-    company: Name
-    role_title: Name
-    role_family: RoleFamily
-    interview_at: Timestamp = Field(description=f"Start of the interview (RFC 3339 with an offset). {TIME_RANGE}")
     duration_minutes: StrictInt = Duration
     timezone: TimeZoneName | None = Field(
         default=None, description=f"Time zone of the interview; overrides the policy time zone. {TIMEZONE_RULE}"
@@ -50,6 +48,13 @@ class InterviewFields(BaseModel):
         default=None, description=f"The decision date the employer gave. {DATE_RANGE}"
     )
     applied_on: Day | None = None
+
+
+class InterviewFields(InterviewDetails):
+    company: Name
+    role_title: Name
+    role_family: RoleFamily
+    interview_at: Timestamp = Field(description=f"Start of the interview (RFC 3339 with an offset). {TIME_RANGE}")
 
 
 IntegrationId = Field(
@@ -65,9 +70,29 @@ AtsApplicationId = Field(
 )
 
 
-class InterviewCreate(InterviewFields):
-    model_config = ConfigDict(json_schema_extra={"examples": [INTERVIEW_EXAMPLE]})
+FROM_INVITE = "Required, unless `from_message_id` gives it."
 
+
+class InterviewCreate(InterviewDetails):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [INTERVIEW_EXAMPLE, {"from_message_id": "…", "company": "Acme"}]}
+    )
+
+    # With `from_message_id`, the invite gives the time, length, zone and people, and the
+    # organizer's domain the company; without it these four are required (checked by the
+    # service, which names each missing one).
+    company: Name | None = Field(default=None, description=FROM_INVITE + " Else the organizer's mail domain.")
+    role_title: Name | None = Field(default=None, description=FROM_INVITE + " Else the invite's subject.")
+    role_family: RoleFamily | None = Field(default=None, description=FROM_INVITE + " Else `other`.")
+    interview_at: Timestamp | None = Field(
+        default=None, description=f"Start of the interview (RFC 3339 with an offset). {FROM_INVITE} {TIME_RANGE}"
+    )
+    from_message_id: Text | None = Field(
+        default=None,
+        max_length=64,
+        description="A recorded invite (`GET /v1/mail/messages`): the interview is created from it, and the "
+        "message is applied to it.",
+    )
     contacts: list[ContactCreate] = Field(default_factory=list, max_length=50, description="At most 50.")
     integration_id: Text | None = IntegrationId
     ats_application_id: Text | None = AtsApplicationId

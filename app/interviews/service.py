@@ -11,17 +11,20 @@ from app.contacts.models import Contact
 from app.contacts.schemas import ContactPublic
 from app.core.etags import NONE, Preconditions, Tagged, make_etag
 from app.core.pagination import decode_cursor, page
-from app.core.problems import Conflict, InvalidInput
+from app.core.problems import Conflict, InvalidInput, ProblemError
 from app.events import repository as event_repository
 from app.integrations import service as integration_service
 from app.interviews import repository
 from app.interviews.access import not_found, require, touch
 from app.interviews.models import Interview, StatusSource
 from app.interviews.schemas import InterviewCreate, InterviewPublic, InterviewUpdate
+from app.mail import service as mail_service
 from app.nextaction import refresh
 from app.rules import Status
 from app.users.models import User
 
+# What an interview cannot be created without (an invite may give them).
+REQUIRED_FIELDS = ("company", "role_title", "role_family", "interview_at")
 # The fields that link an interview to an application of an ATS integration.
 LINK_FIELDS = frozenset({"integration_id", "ats_application_id"})
 
@@ -47,14 +50,27 @@ def create(session: Session, *, user: User, body: InterviewCreate) -> Tagged[Int
     integration_service.check_link(
         session, user=user, integration_id=body.integration_id, ats_application_id=body.ats_application_id
     )
-    fields = body.model_dump(exclude={"contacts"})
+    invite = (
+        mail_service.created_from(session, user=user, record_id=body.from_message_id) if body.from_message_id else None
+    )
+    fields = body.model_dump(exclude={"contacts", "from_message_id"})
+    contacts = [contact.model_dump() for contact in body.contacts]
+    if invite is not None:
+        given = {name: fields[name] for name in body.model_fields_set if name in fields}
+        fields, contacts = mail_service.interview_from_invite(invite, fields=fields, given=given, contacts=contacts)
+    missing = [name for name in REQUIRED_FIELDS if fields[name] is None]
+    if missing:
+        errors = [ProblemError(loc=["body", name], msg="Field required") for name in missing]
+        raise InvalidInput(f"Missing {', '.join(missing)}: give them, or from_message_id for an invite.", errors)
     interview = repository.add(
         session,
-        interview=Interview(user_id=user.id, first_interview_at=body.interview_at, **fields),
+        interview=Interview(user_id=user.id, first_interview_at=fields["interview_at"], **fields),
     )
-    for contact in body.contacts:
-        contact_repository.add(session, contact=Contact(interview_id=interview.id, **contact.model_dump()))
+    for contact in contacts:
+        contact_repository.add(session, contact=Contact(interview_id=interview.id, **contact))
     refresh.refresh(session, interview=interview)
+    if invite is not None:
+        mail_service.mark_created(session, record=invite, interview=interview)
     integration_service.apply_unmatched(session, interview=interview)
     return _tagged(session, interview)
 

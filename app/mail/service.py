@@ -541,6 +541,40 @@ def created_from(session: Session, *, user: User, record_id: str) -> MailMessage
     return record
 
 
+def interview_from_invite(
+    record: MailMessage, *, fields: dict[str, Any], given: dict[str, Any], contacts: list[dict[str, Any]]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """An interview's fields and contacts from a recorded invite; what the body gives
+    (`given`, the fields it set) wins over the invite, and the invite over the defaults."""
+    invite = record.invite or {}
+    starts_at = datetime.fromisoformat(invite["start"])
+    organizer = invite.get("organizer")
+    domain = (organizer or {}).get("address", record.sender or "").rpartition("@")[2]
+    made: dict[str, Any] = {
+        "company": (domain or "unknown")[:200],
+        "role_title": (record.subject or "Interview")[:200],
+        "role_family": rules.RoleFamily.OTHER,
+        "interview_at": starts_at,
+        "invite_uid": record.invite_uid,
+    }
+    if invite.get("timezone"):
+        made["timezone"] = invite["timezone"]
+    if invite.get("end"):
+        minutes = int((datetime.fromisoformat(invite["end"]) - starts_at).total_seconds() // 60)
+        if 1 <= minutes <= 24 * 60:
+            made["duration_minutes"] = minutes
+    people = [(organizer, Role.COORDINATOR)] + [(person, Role.INTERVIEWER) for person in invite.get("attendees", [])]
+    known = {str(contact.get("email") or "").lower() for contact in contacts}
+    for person, role in people:
+        if person is not None and person["address"] not in known and len(person["address"]) <= MAX_EMAIL:
+            known.add(person["address"])
+            contacts = [
+                *contacts,
+                {"name": _name(person["name"], person["address"]), "email": person["address"], "role": role},
+            ]
+    return fields | made | given, contacts
+
+
 def mark_created(session: Session, *, record: MailMessage, interview: Interview) -> None:
     record.interview_id, record.matched_by, record.outcome, record.reason = interview.id, None, Outcome.APPLIED, None
     record.version += 1

@@ -513,3 +513,49 @@ def test_a_message_over_the_limit_is_a_413(api: Api) -> None:
     assert api.get(MESSAGES).json()["data"] == []
     # Other routes keep their own, smaller limit.
     assert_problem(api.post("/v1/interviews", {"company": "x" * (2 * 1024 * 1024)}), 413)
+
+
+def test_an_interview_is_created_from_an_unmatched_invite(api: Api) -> None:
+    unmatched = applied(api, invite(uid="first@outlook.com", start="20260402T093000", end="20260402T101500"))
+    assert unmatched["outcome"] == "unmatched"
+    created = api.post("/v1/interviews", {"from_message_id": unmatched["id"], "role_title": "Data Engineer"})
+    assert created.status_code == 201, created.text
+    interview = created.json()
+    assert (interview["company"], interview["role_title"], interview["role_family"]) == (
+        "acme.example",
+        "Data Engineer",
+        "other",
+    )
+    assert (interview["interview_at"], interview["duration_minutes"], interview["timezone"]) == (
+        "2026-04-02T13:30:00Z",
+        45,
+        "America/New_York",
+    )
+    people = sorted((c["email"], c["role"], c["name"]) for c in interview["contacts"])
+    assert people == [
+        ("ana@acme.example", "interviewer", "Ana Silva"),
+        ("col@acme.example", "coordinator", "Col Reyes"),
+        ("ivy@acme.example", "interviewer", "Ivy Chen"),
+    ]
+    record = api.get(f"{MESSAGES}/{unmatched['id']}").json()
+    assert (record["outcome"], record["interview_id"]) == ("applied", interview["id"])
+    # Its cancellation then matches by uid, and the interview waits for a new date (R6).
+    cancel = applied(api, invite(uid="first@outlook.com", method="CANCEL", sequence=1, message_id="<c@outlook>"))
+    assert (cancel["matched_by"], cancel["interview_id"], cancel["event_types"]) == (
+        "invite_uid",
+        interview["id"],
+        ["round_cancelled"],
+    )
+    action = api.get(f"/v1/interviews/{interview['id']}/next-action").json()
+    assert (action["action"], action["rule"]) == ("none", "R6")
+    again = api.post("/v1/interviews", {"from_message_id": unmatched["id"]})
+    assert_problem(again, 422, ("body", "from_message_id"))
+
+
+def test_creating_without_an_invite_names_each_missing_field(api: Api) -> None:
+    response = api.post("/v1/interviews", {"role_title": "x"})
+    assert_problem(response, 422, ("body", "company"))
+    reply = applied(api, message(sender="kai <kai@elsewhere.example>", message_id="<k@e>"))
+    not_invite = api.post("/v1/interviews", {"from_message_id": reply["id"]})
+    assert_problem(not_invite, 422, ("body", "from_message_id"))
+    assert api.get("/v1/interviews").json()["data"] == []
