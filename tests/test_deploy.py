@@ -197,17 +197,26 @@ def test_the_readme_curl_session_runs_as_written(tmp_path: Path) -> None:
         )
     assert done.returncode == 0, done.stderr
     interview_id, *answers = json_documents(done.stdout)
-    thank_you, timeline, next_action, agenda = answers
+    thank_you, timeline, next_action, agenda, from_mail, after_mail = answers
     assert [thank_you["type"], timeline["type"]] == ["thank_you_sent", "timeline_shared"]
     assert next_action["interview_id"] == interview_id
     assert (next_action["action"], next_action["contact"]["name"]) == ("send_status_check", "Ana")
     assert next_action["earliest_allowed_at"] == "2026-03-09T09:00:00-04:00"
     assert [item["interview"]["id"] for item in agenda["data"]] == [interview_id]
-    # The answer the README shows in its comments is the one the server gives.
-    shown = re.findall(r'"(\w+)": "([^"]*)"', "".join(re.findall(r"^# .*$", readme_session(), re.MULTILINE)))
-    assert shown
-    for key, value in shown:
-        assert next_action.get(key, next_action["contact"].get(key)) == value, key
+    # Step 6: the out-of-office, posted as a raw message, moves the next check past her return.
+    assert (from_mail["kind"], from_mail["outcome"], from_mail["interview_id"]) == (
+        "auto_reply",
+        "applied",
+        interview_id,
+    )
+    assert after_mail["earliest_allowed_at"] == "2026-03-17T09:00:00-04:00"
+    # The answers the README shows in its comments are the ones the server gives.
+    before, mail_step = readme_session().split("# 6.", 1)
+    for session, answer in ((before, next_action), (mail_step, from_mail)):
+        shown = re.findall(r'"(\w+)": "([^"]*)"', "".join(re.findall(r"^# .*$", session, re.MULTILINE)))
+        assert shown
+        for key, value in shown:
+            assert answer.get(key, (answer.get("contact") or {}).get(key)) == value, key
 
 
 def json_documents(output: str) -> list[Any]:
