@@ -39,6 +39,7 @@ from app.integrations.router import webhooks_router as ats_webhooks_router
 from app.interviews.router import router as interviews_router
 from app.mail.router import MAIL_MESSAGES_PATH
 from app.mail.router import router as mail_router
+from app.mailboxes.router import router as mailboxes_router
 from app.policy.router import router as policy_router
 from app.simulate.router import router as simulate_router
 from app.webhooks_out.router import events as webhook_events
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contacts_router,
         events_router,
         mail_router,
+        mailboxes_router,
         simulate_router,
         policy_router,
         api_keys_router,

@@ -9,6 +9,7 @@ from app.idempotency.models import IdempotencyKey
 from app.integrations.models import Delivery, Integration
 from app.interviews.models import Interview
 from app.mail.models import MailMessage, MailSettings
+from app.mailboxes.models import Mailbox, MailboxFolder
 from app.policy.models import PolicyOverrides
 from app.users.models import User
 from app.webhooks_out.models import FollowUpNotice, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -25,6 +26,8 @@ __all__ = [
     "Interview",
     "MailMessage",
     "MailSettings",
+    "Mailbox",
+    "MailboxFolder",
     "PolicyOverrides",
     "User",
     "WebhookAttempt",

@@ -1,6 +1,6 @@
 """The worker: refreshes stored next actions whose time ran out, emits `follow_up.due` for
-actions that came due, sends pending webhook deliveries, and deletes expired idempotency
-keys.
+actions that came due, sends pending webhook deliveries, syncs the connected IMAP mailboxes
+whose time came, and deletes expired idempotency keys.
 
 Any number of workers may run against Postgres: each claims rows with FOR UPDATE SKIP
 LOCKED, leases deliveries and writes their attempts before sending them, outside any
@@ -30,6 +30,7 @@ from app.core.config import Settings
 from app.core.session import unit_of_work
 from app.idempotency import service as idempotency_service
 from app.mail import service as mail_service
+from app.mailboxes import sync as mailbox_sync
 from app.nextaction import refresh
 from app.webhooks_out import delivery, outbox
 from app.webhooks_out.due import emit_due
@@ -40,6 +41,9 @@ logger = logging.getLogger("followup.worker")
 BATCH_SIZE = 100
 # A pass stops claiming after this many rounds, so that it ends even under a steady flow.
 MAX_DELIVERY_ROUNDS = 50
+# Mailboxes synced per pass: the others wait for the next pass, so that slow IMAP servers
+# hold up the deliveries for a bounded time.
+MAILBOXES_PER_PASS = 10
 
 
 def random_jitter() -> float:
@@ -51,15 +55,16 @@ class PassReport:
     refreshed: int = 0
     due: int = 0
     attempted: int = 0
+    mailboxes: int = 0
 
     def __str__(self) -> str:
         return (
             f"refreshed {self.refreshed} next actions, {self.due} follow-ups came due, "
-            f"{self.attempted} deliveries attempted"
+            f"{self.attempted} deliveries attempted, {self.mailboxes} mailboxes synced"
         )
 
     def __bool__(self) -> bool:
-        return bool(self.refreshed or self.due or self.attempted)
+        return bool(self.refreshed or self.due or self.attempted or self.mailboxes)
 
 
 class Worker:
@@ -120,7 +125,17 @@ class Worker:
             due += found
             if found < BATCH_SIZE:
                 break
-        return PassReport(refreshed=refreshed, due=due, attempted=self.deliver())
+        attempted = self.deliver()
+        return PassReport(refreshed=refreshed, due=due, attempted=attempted, mailboxes=self.sync_mailboxes())
+
+    def sync_mailboxes(self) -> int:
+        """Sync the connected mailboxes whose time came, each under a lease (one worker at a
+        time per mailbox), at most `MAILBOXES_PER_PASS` per pass: the pass waits for them."""
+        with self._transaction() as session:
+            claims = mailbox_sync.claim(session, now=self.clock(), limit=MAILBOXES_PER_PASS, settings=self.settings)
+        for claim in claims:
+            mailbox_sync.run(self.engine, claim, settings=self.settings, clock=self.clock, jitter=self.jitter())
+        return len(claims)
 
     def deliver(self) -> int:
         """Send every delivery due now, in rounds of `webhooks_concurrency` parallel sends."""

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from conftest import Api, assert_problem
 from fastapi import FastAPI
+from mailboxes.support import stored_mailbox
+from sqlalchemy.engine import Engine
 
 # Fields the service owns: a request body never sets them.
 SERVER_OWNED = (
@@ -250,7 +252,7 @@ NOT_USER_SCOPED = {
 
 
 @pytest.fixture
-def owned(api: Api) -> dict[str, str]:
+def owned(api: Api, engine: Engine) -> dict[str, str]:
     """One object of every kind for `api`, by the path parameter that names it."""
     interview = api.interview()
     api.event(interview["id"], type="thank_you_sent", occurred_at="2026-03-02T15:00:00-05:00")
@@ -263,6 +265,7 @@ def owned(api: Api) -> dict[str, str]:
     message = api.client.post("/v1/mail/messages", content=raw, headers=api.headers | RFC822).json()
     assert message["outcome"] == "unmatched"
     return {
+        "mailbox_id": stored_mailbox(engine, email="me@example.com"),
         "message_id": message["id"],
         "interview_id": interview["id"],
         "contact_id": interview["contacts"][0]["id"],
@@ -296,6 +299,8 @@ def _snapshot(api: Api, ids: dict[str, str]) -> dict[str, Any]:
         "/v1/mail/messages",
         f"/v1/mail/messages/{ids['message_id']}",
         "/v1/mail/settings",
+        "/v1/mailboxes",
+        f"/v1/mailboxes/{ids['mailbox_id']}",
     ]
     snapshot = {}
     for url in urls:

@@ -34,6 +34,7 @@ from integrations.support import (
     standard_body,
     standard_headers,
 )
+from mailboxes.support import stored_mailbox
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -106,7 +107,7 @@ def _created(response: httpx.Response) -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(api: Api) -> World:
+def world(api: Api, engine: Engine) -> World:
     interview = api.interview(applied_on="2026-02-20", decision_expected_by="2026-03-06")
     contact = interview["contacts"][0]
     api.event(interview["id"], type="thank_you_sent", occurred_at="2026-03-02T15:00:00-05:00")
@@ -123,6 +124,7 @@ def world(api: Api) -> World:
     unmatched = b"From: kai@elsewhere.example\r\nTo: me@example.com\r\nMessage-ID: <m@elsewhere>\r\n\r\nHi\r\n"
     message = api.client.post("/v1/mail/messages", content=unmatched, headers=api.headers | MAIL_HEADERS)
     ids = {
+        "mailbox_id": stored_mailbox(engine, email="me@example.com"),
         "message_id": _created(message)["id"],
         "interview_id": interview["id"],
         "contact_id": contact["id"],

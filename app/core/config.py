@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     mail_max_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024, le=100 * 1024 * 1024)
     mail_unmatched_days: int = Field(default=30, ge=1, le=3650)
     mail_domain: str | None = None
+    # Connected IMAP mailboxes (app.mailboxes): how often the worker syncs each one, and
+    # whether one may be on a private or loopback address (self-hosted servers, tests).
+    mail_sync_seconds: float = Field(default=60.0, ge=5, le=86400)
+    mail_allow_private: bool = False
 
     # Abuse limits: requests per minute and API key (0: no limit), and the web origins
     # allowed to call the API from a browser (comma-separated or a JSON list; "*" is any).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import imaplib
 import re
+import socket
 import ssl
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -77,6 +78,9 @@ class Account:
     timeout: float = TIMEOUT_SECONDS
     # Verifies the server's certificate; None: the system's trusted certificates.
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
+    # The addresses to connect to, checked by the caller; empty: `host` is resolved here.
+    # TLS verifies the certificate against `host` either way.
+    addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,16 +172,48 @@ def _capabilities(imap: imaplib.IMAP4) -> frozenset[str]:
     return frozenset(_text(data[0]).upper().split())
 
 
+def _open_socket(host: str, port: int, addresses: Sequence[str], timeout: float | None) -> socket.socket:
+    if not addresses:
+        return socket.create_connection((host, port), timeout)
+    last: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as error:
+            last = error
+    assert last is not None
+    raise last
+
+
+class _IMAP4(imaplib.IMAP4):
+    """imaplib's client, connected to the account's checked addresses."""
+
+    def __init__(self, account: Account) -> None:
+        self._addresses = account.addresses
+        super().__init__(account.host, account.port, timeout=account.timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return _open_socket(self.host, self.port, self._addresses, timeout)
+
+
+class _IMAP4_SSL(imaplib.IMAP4_SSL):
+    def __init__(self, account: Account, context: ssl.SSLContext) -> None:
+        self._addresses = account.addresses
+        super().__init__(account.host, account.port, ssl_context=context, timeout=account.timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        plain = _open_socket(self.host, self.port, self._addresses, timeout)
+        context: ssl.SSLContext = self.ssl_context
+        return context.wrap_socket(plain, server_hostname=self.host)
+
+
 @contextmanager
 def connect(account: Account) -> Iterator[imaplib.IMAP4]:
     """A logged-in connection, logged out (or just closed) at the end."""
     context = account.ssl_context or ssl.create_default_context()
     imap: imaplib.IMAP4
     with _translated():
-        if account.security == Security.TLS:
-            imap = imaplib.IMAP4_SSL(account.host, account.port, ssl_context=context, timeout=account.timeout)
-        else:
-            imap = imaplib.IMAP4(account.host, account.port, timeout=account.timeout)
+        imap = _IMAP4_SSL(account, context) if account.security == Security.TLS else _IMAP4(account)
     try:
         with _translated(logging_in=True):
             if account.security == Security.STARTTLS:

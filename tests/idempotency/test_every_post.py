@@ -99,8 +99,10 @@ def row_counts(engine: Engine) -> dict[str, int]:
         }
 
 
-def test_every_authenticated_post_runs_once_per_key(api: Api, app: FastAPI, engine: Engine) -> None:
-    prepared = requests(api)
+def test_every_authenticated_post_runs_once_per_key(
+    api: Api, app: FastAPI, engine: Engine, mailbox_requests: Callable[[Api], dict[str, tuple[str, Any]]]
+) -> None:
+    prepared = requests(api) | mailbox_requests(api)
     assert set(prepared) == authenticated_posts(app), "a new POST needs a request here"
     for operation, (url, body) in prepared.items():
         headers = api.headers | {"Idempotency-Key": str(uuid.uuid4())}

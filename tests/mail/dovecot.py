@@ -3,8 +3,8 @@ ports with a throwaway configuration in a temporary directory (no system configu
 service left behind), users in a passwd-file, maildirs under the same directory, IMAPS and
 STARTTLS with a certificate made for the run by a CA made for the run.
 
-Messages go in with APPEND, as any client would put them. Import the fixtures into a
-conftest: `from mail.dovecot import dovecot, mail_user  # noqa: F401`.
+Messages go in with APPEND, as any client would put them. A conftest imports the fixtures
+it needs (`from mail.dovecot import dovecot, mail_settings, mail_user`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from fastapi import FastAPI
+from pydantic import SecretStr
 
+from app.core.config import Settings
 from app.mail.imap import Account, Security
 
 DOVECOT = "/usr/sbin/dovecot"
@@ -299,6 +302,12 @@ class Dovecot:
         (self.root / "users" / user.username).write_text(f"{user.username}:{{PLAIN}}{user.password}\n")
         return user
 
+    def set_password(self, user: MailUser, password: str) -> None:
+        """Change the password on the server (the user's account then refuses the old one)."""
+        (self.root / "users" / user.username).write_text(f"{user.username}:{{PLAIN}}{password}\n")
+        # Dovecot looks at a passwd-file's time stamp at most once a second.
+        time.sleep(1.1)
+
     def ssl_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.ca_file))
 
@@ -445,3 +454,17 @@ def mail_user(dovecot: Dovecot) -> Iterator[MailUser]:
     yield dovecot.add_user()
     if dovecot.process is None:
         dovecot.start()
+
+
+SECRET_KEY = "a test key that is long enough, surely"
+
+
+@pytest.fixture
+def mail_settings(app: FastAPI, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The app with a secret key and mailboxes allowed on 127.0.0.1; the test's CA trusted
+    the way an operator trusts a private one (SSL_CERT_FILE, read by OpenSSL)."""
+    saved = app.state.settings
+    app.state.settings = saved.model_copy(update={"secret_key": SecretStr(SECRET_KEY), "mail_allow_private": True})
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.ca_file))
+    yield app.state.settings
+    app.state.settings = saved

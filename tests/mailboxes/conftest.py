@@ -1,0 +1,3 @@
+from mail.dovecot import dovecot, mail_settings, mail_user
+
+__all__ = ["dovecot", "mail_settings", "mail_user"]

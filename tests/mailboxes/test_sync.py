@@ -1,0 +1,235 @@
+"""The worker syncs connected mailboxes from a real Dovecot: what may matter goes through
+mail intake, a refused login sets `error` with the server's answer and backs off, a server
+that is down is retried, one worker at a time per mailbox; on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from conftest import Api
+from mail.dovecot import HOST, SENT_SPECIAL_USE, Dovecot, MailUser, message
+from sqlalchemy import Engine, text
+from webhook_support import Clock
+
+from app.core.config import Settings
+from app.core.session import unit_of_work
+from app.mailboxes import sync as mailbox_sync
+from app.worker import Worker
+
+AUTHENTICATION_FAILED = "[AUTHENTICATIONFAILED] Authentication failed."
+MakeWorker = Callable[..., Worker]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_worker(engine: Engine, clock: Clock, mail_settings: Settings) -> Iterator[MakeWorker]:
+    made: list[Worker] = []
+
+    def make(**overrides: Any) -> Worker:
+        worker = Worker(engine, mail_settings.model_copy(update=overrides), clock=clock, jitter=lambda: 0.0)
+        made.append(worker)
+        return worker
+
+    yield make
+    for worker in made:
+        worker.close()
+
+
+@pytest.fixture
+def user(dovecot: Dovecot, mail_user: MailUser) -> MailUser:
+    dovecot.create(mail_user, SENT_SPECIAL_USE)
+    return mail_user
+
+
+def connect(api: Api, dovecot: Dovecot, user: MailUser) -> dict[str, Any]:
+    body = {"host": HOST, "port": dovecot.imaps_port, "username": user.username, "password": user.password}
+    response = api.post("/v1/mailboxes", body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def reply(name: str, *, sender: str = "Ana <ana@example.com>", subject: str = "Re: Thank you") -> bytes:
+    return message(message_id=f"<{name}@acme.example>", sender=sender, subject=subject)
+
+
+def arrived(api: Api) -> dict[str, dict[str, Any]]:
+    """What mail intake recorded, by Message-ID."""
+    return {item["message_id"]: item for item in api.get("/v1/mail/messages").json()["data"]}
+
+
+def when(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def test_the_worker_takes_in_what_may_matter_and_keeps_the_position(
+    api: Api, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker, clock: Clock
+) -> None:
+    interview = api.interview()
+    dovecot.append(user, "INBOX", reply("reply"))
+    dovecot.append(user, "INBOX", reply("digest", sender="news@shop.example", subject="Weekly digest"))
+    thanks = message(
+        message_id="<thanks@example.com>",
+        sender="me@example.com",
+        to=["ana@example.com"],
+        subject="Thank you",
+        date=datetime.fromisoformat("2026-03-02T15:00:00-05:00"),
+    )
+    dovecot.append(user, SENT_SPECIAL_USE, thanks)
+    mailbox = connect(api, dovecot, user)
+    worker = make_worker()
+
+    assert worker.sync_mailboxes() == 1
+    found = arrived(api)
+    # The digest matched nothing by its headers: never fetched, never recorded.
+    assert set(found) == {"<reply@acme.example>", "<thanks@example.com>"}
+    assert found["<reply@acme.example>"]["via"] == "imap"
+    assert found["<reply@acme.example>"]["interview_id"] == interview["id"]
+    assert found["<reply@acme.example>"]["event_types"] == ["reply_received"]
+    assert found["<thanks@example.com>"]["direction"] == "outbound"
+    state = api.get(f"/v1/mailboxes/{mailbox['id']}").json()
+    assert state["status"] == "ok" and state["last_error"] is None
+    assert when(state["last_synced_at"]) == when(state["next_sync_at"]) - timedelta(seconds=60)
+    assert [(f["role"], f["name"], f["last_uid"]) for f in state["folders"]] == [
+        ("inbox", "INBOX", 2),
+        ("sent", SENT_SPECIAL_USE, 1),
+    ]
+    for folder in ("INBOX", SENT_SPECIAL_USE):
+        assert all("\\Seen" not in flags for flags in dovecot.flags(user, folder).values())
+
+    # Not due again before the interval; then only what is new.
+    assert worker.sync_mailboxes() == 0
+    dovecot.append(user, "INBOX", reply("second"))
+    clock.advance(seconds=61)
+    assert worker.sync_mailboxes() == 1
+    assert set(arrived(api)) == {"<reply@acme.example>", "<thanks@example.com>", "<second@acme.example>"}
+    assert api.get(f"/v1/mailboxes/{mailbox['id']}").json()["folders"][0]["last_uid"] == 3
+
+
+def test_sync_now_makes_it_due(
+    api: Api, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker, clock: Clock
+) -> None:
+    mailbox = connect(api, dovecot, user)
+    worker = make_worker()
+    assert worker.sync_mailboxes() == 1
+    assert worker.sync_mailboxes() == 0
+    assert api.post(f"/v1/mailboxes/{mailbox['id']}/sync").status_code == 202
+    assert worker.sync_mailboxes() == 1
+
+
+def test_a_message_seen_by_two_ways_is_taken_in_once(
+    api: Api, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker
+) -> None:
+    api.interview()
+    raw = reply("both")
+    posted = api.client.post("/v1/mail/messages", content=raw, headers=api.headers | {"Content-Type": "message/rfc822"})
+    assert posted.status_code == 201, posted.text
+    dovecot.append(user, "INBOX", raw)
+    connect(api, dovecot, user)
+    make_worker().sync_mailboxes()
+    outcomes = api.get("/v1/mail/messages").json()["data"]
+    assert [item["outcome"] for item in outcomes if item["message_id"] == "<both@acme.example>"].count("applied") == 1
+
+
+def test_a_refused_login_sets_error_with_the_answer_and_backs_off(
+    api: Api, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker, clock: Clock
+) -> None:
+    mailbox = connect(api, dovecot, user)
+    url = f"/v1/mailboxes/{mailbox['id']}"
+    worker = make_worker()
+    dovecot.set_password(user, "changed on the server")
+    assert worker.sync_mailboxes() == 1
+    state = api.get(url).json()
+    assert (state["status"], state["last_error"], state["last_synced_at"]) == ("error", AUTHENTICATION_FAILED, None)
+    first_wait = when(state["next_sync_at"]) - clock()
+    assert timedelta(seconds=55) < first_wait <= timedelta(seconds=60)
+    clock.advance(seconds=61)
+    assert worker.sync_mailboxes() == 1
+    second_wait = when(api.get(url).json()["next_sync_at"]) - clock()
+    assert timedelta(seconds=115) < second_wait <= timedelta(seconds=120)
+    assert worker.sync_mailboxes() == 0  # waiting
+    # The user gives the new password: checked, kept, and synced at once.
+    fixed = api.patch(url, {"password": "changed on the server"}).json()
+    assert (fixed["status"], fixed["last_error"]) == ("ok", None)
+    assert worker.sync_mailboxes() == 1
+    assert api.get(url).json()["last_synced_at"] is not None
+
+
+def test_a_server_that_is_down_is_retried_and_nothing_is_lost(
+    api: Api, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker, clock: Clock
+) -> None:
+    api.interview()
+    dovecot.append(user, "INBOX", reply("before"))
+    mailbox = connect(api, dovecot, user)
+    url = f"/v1/mailboxes/{mailbox['id']}"
+    worker = make_worker()
+    dovecot.stop()
+    assert worker.sync_mailboxes() == 1
+    state = api.get(url).json()
+    assert state["status"] == "ok" and state["last_error"]  # retried, the user has nothing to fix
+    assert state["folders"] == []
+    dovecot.start()
+    dovecot.append(user, "INBOX", reply("after"))
+    clock.advance(seconds=61)
+    assert worker.sync_mailboxes() == 1
+    assert {"<before@acme.example>", "<after@acme.example>"} <= set(arrived(api))
+    assert api.get(url).json()["last_error"] is None
+
+
+def test_one_worker_at_a_time_and_a_lost_lease_writes_nothing(
+    api: Api, engine: Engine, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker, clock: Clock
+) -> None:
+    api.interview()
+    dovecot.append(user, "INBOX", reply("leased"))
+    mailbox = connect(api, dovecot, user)
+    first, second = make_worker(), make_worker()
+    with unit_of_work(engine, writes=True) as session:
+        (claim,) = mailbox_sync.claim(session, now=clock(), limit=10, settings=first.settings)
+    assert second.sync_mailboxes() == 0  # leased to the first
+    clock.advance(seconds=mailbox_sync.LEASE.total_seconds() + 1)
+    assert second.sync_mailboxes() == 1  # the first one's lease ran out: taken over
+    folders_before = api.get(f"/v1/mailboxes/{mailbox['id']}").json()
+    result = mailbox_sync.run(engine, claim, settings=first.settings, clock=clock, jitter=0.0)
+    assert result.lost
+    assert api.get(f"/v1/mailboxes/{mailbox['id']}").json() == folders_before
+    assert list(arrived(api)) == ["<leased@acme.example>"]
+
+
+def test_a_mailbox_deleted_during_its_sync_stays_deleted(
+    api: Api, engine: Engine, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker, clock: Clock
+) -> None:
+    dovecot.append(user, "INBOX", reply("late"))
+    mailbox = connect(api, dovecot, user)
+    worker = make_worker()
+    with unit_of_work(engine, writes=True) as session:
+        (claim,) = mailbox_sync.claim(session, now=clock(), limit=10, settings=worker.settings)
+    assert api.delete(f"/v1/mailboxes/{mailbox['id']}").status_code == 204
+    assert mailbox_sync.run(engine, claim, settings=worker.settings, clock=clock, jitter=0.0).lost
+    with engine.connect() as connection:
+        for table in ("mailboxes", "mailbox_folders"):
+            count = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            assert count == 0, table
+
+
+def test_without_the_key_the_worker_says_what_to_do(
+    api: Api, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker
+) -> None:
+    mailbox = connect(api, dovecot, user)
+    assert make_worker(secret_key=None).sync_mailboxes() == 1
+    state = api.get(f"/v1/mailboxes/{mailbox['id']}").json()
+    assert state["status"] == "error"
+    assert "FOLLOWUP_SECRET_KEY" in state["last_error"]
+
+
+def test_the_backoff_doubles_up_to_an_hour() -> None:
+    interval = timedelta(seconds=60)
+    waits = [mailbox_sync.backoff(failures, interval=interval, jitter=0.0) for failures in (1, 2, 3, 7, 8, 20)]
+    assert waits == [timedelta(seconds=s) for s in (60, 120, 240, 3600, 3600, 3600)]
+    assert mailbox_sync.backoff(1, interval=interval, jitter=1.0) == timedelta(seconds=66)
