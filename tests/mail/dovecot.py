@@ -43,6 +43,9 @@ HOST = "127.0.0.1"
 # folder named plain "Sent" has no \Sent folder at all.
 SENT_SPECIAL_USE = "Sent Messages"
 START_SECONDS = 15
+# In the certificate too, and resolved by nothing (.test is reserved, RFC 6761): a client
+# that reaches the server under this name connected to an address it was given.
+UNRESOLVED_NAME = "imap.followup.test"
 
 
 def dovecot_binary() -> str:
@@ -71,7 +74,8 @@ def _name(common_name: str) -> x509.Name:
 
 
 def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
-    """A CA, and a certificate it signed for localhost and 127.0.0.1: (ca, cert, key)."""
+    """A CA, and a certificate it signed for localhost, UNRESOLVED_NAME and 127.0.0.1:
+    (ca, cert, key)."""
     now = datetime.now(UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
@@ -110,7 +114,9 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now - timedelta(hours=1))
         .not_valid_after(now + timedelta(days=2))
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address(HOST))]),
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.DNSName(UNRESOLVED_NAME), x509.IPAddress(ipaddress.ip_address(HOST))]
+            ),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

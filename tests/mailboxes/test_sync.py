@@ -233,3 +233,16 @@ def test_the_backoff_doubles_up_to_an_hour() -> None:
     waits = [mailbox_sync.backoff(failures, interval=interval, jitter=0.0) for failures in (1, 2, 3, 7, 8, 20)]
     assert waits == [timedelta(seconds=s) for s in (60, 120, 240, 3600, 3600, 3600)]
     assert mailbox_sync.backoff(1, interval=interval, jitter=1.0) == timedelta(seconds=66)
+
+
+def test_a_host_is_checked_again_before_each_sync(
+    api: Api, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker
+) -> None:
+    """A name that resolved to a public address when the mailbox was saved may not lead
+    the worker to a private one later."""
+    mailbox = connect(api, dovecot, user)
+    assert make_worker(mail_allow_private=False).sync_mailboxes() == 1
+    state = api.get(f"/v1/mailboxes/{mailbox['id']}").json()
+    assert state["status"] == "error"
+    assert "private" in state["last_error"]
+    assert state["folders"] == []

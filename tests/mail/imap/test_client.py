@@ -7,12 +7,13 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
 from app.mail import imap
 from app.mail.imap import Account, FolderRole, LoginFailed, Security, ServerUnavailable
-from mail.dovecot import HOST, SENT_SPECIAL_USE, Dovecot, MailUser, free_port
+from mail.dovecot import HOST, SENT_SPECIAL_USE, UNRESOLVED_NAME, Dovecot, MailUser, free_port
 
 
 @pytest.mark.parametrize("security", [Security.TLS, Security.STARTTLS])
@@ -40,6 +41,20 @@ def test_an_untrusted_certificate_is_refused_before_the_password_is_sent(dovecot
     with pytest.raises(LoginFailed) as refused:
         imap.check_login(untrusted)
     assert "certificate" in refused.value.answer
+
+
+@pytest.mark.parametrize("security", [Security.TLS, Security.STARTTLS])
+def test_the_connection_goes_to_the_given_addresses_and_tls_checks_the_host(
+    dovecot: Dovecot, mail_user: MailUser, security: Security
+) -> None:
+    account = dovecot.account(mail_user, security=security)
+    # A name in the certificate that resolves to nothing: only the address given is used.
+    pinned = replace(account, host=UNRESOLVED_NAME, addresses=(HOST,))
+    imap.check_login(pinned)
+    # The certificate is checked against the host name, not the address connected to.
+    elsewhere = replace(account, host="imap.example.com", addresses=(HOST,))
+    with pytest.raises(LoginFailed, match="certificate"):
+        imap.check_login(elsewhere)
 
 
 def test_starttls_is_required_not_hoped_for() -> None:
