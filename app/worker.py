@@ -133,9 +133,15 @@ class Worker:
         time per mailbox), at most `MAILBOXES_PER_PASS` per pass: the pass waits for them."""
         with self._transaction() as session:
             claims = mailbox_sync.claim(session, now=self.clock(), limit=MAILBOXES_PER_PASS, settings=self.settings)
+        synced = 0
         for claim in claims:
+            if self.stopping.is_set():  # handed back at once, not left to its lease
+                with self._transaction() as session:
+                    mailbox_sync.release(session, claim)
+                continue
             mailbox_sync.run(self.engine, claim, settings=self.settings, clock=self.clock, jitter=self.jitter())
-        return len(claims)
+            synced += 1
+        return synced
 
     def deliver(self) -> int:
         """Send every delivery due now, in rounds of `webhooks_concurrency` parallel sends."""

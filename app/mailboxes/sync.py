@@ -216,6 +216,15 @@ def _sync(engine: Engine, claimed: Claim, *, settings: Settings, clock: Callable
     return Result(applied=report.applied)
 
 
+def release(session: Session, claimed: Claim) -> None:
+    """Hand a claimed mailbox back unsynced (the worker is stopping): due as it was."""
+    mailbox = repository.get_leased(session, mailbox_id=claimed.mailbox_id, lease_token=claimed.lease_token)
+    if mailbox is not None:
+        mailbox.locked_until = None
+        mailbox.lease_token = None
+        repository.add(session, row=mailbox)
+
+
 def _record(
     session: Session, claimed: Claim, result: Result, *, settings: Settings, now: datetime, jitter: float
 ) -> None:

@@ -246,3 +246,13 @@ def test_a_host_is_checked_again_before_each_sync(
     assert state["status"] == "error"
     assert "private" in state["last_error"]
     assert state["folders"] == []
+
+
+def test_a_stopping_worker_hands_its_claims_back(
+    api: Api, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker
+) -> None:
+    connect(api, dovecot, user)
+    stopping = make_worker()
+    stopping.stopping.set()
+    assert stopping.sync_mailboxes() == 0
+    assert make_worker().sync_mailboxes() == 1  # not held by the stopped one's lease
