@@ -157,6 +157,8 @@ def _translated(*, logging_in: bool = False) -> Iterator[None]:
         raise ProtocolFailure(_answer(error)) from error
     except ssl.SSLCertVerificationError as error:
         raise LoginFailed(f"the server's certificate is not trusted: {error.verify_message}") from error
+    except UnicodeEncodeError as error:  # LOGIN's strings are ASCII
+        raise LoginFailed("the server offers no login for a user name or password beyond ASCII") from error
     except (OSError, EOFError) as error:  # refused, reset, timed out, TLS failures on the way
         raise ServerUnavailable(str(error) or type(error).__name__) from error
 
@@ -210,6 +212,9 @@ class _IMAP4_SSL(imaplib.IMAP4_SSL):
 @contextmanager
 def connect(account: Account) -> Iterator[imaplib.IMAP4]:
     """A logged-in connection, logged out (or just closed) at the end."""
+    if any(character in account.username + account.password for character in "\r\n\0"):
+        # They would end the command and start another one.
+        raise LoginFailed("a user name or password cannot hold a line break or NUL")
     context = account.ssl_context or ssl.create_default_context()
     imap: imaplib.IMAP4
     with _translated():
@@ -227,7 +232,8 @@ def connect(account: Account) -> Iterator[imaplib.IMAP4]:
                 # SASL PLAIN carries any UTF-8 password; LOGIN's quoted strings are ASCII only.
                 imap.authenticate("PLAIN", lambda _challenge: _auth_plain(account.username, account.password))
             else:
-                imap.login(account.username, account.password)
+                # imaplib quotes the password, not the user name.
+                imap.login(_quoted(account.username), account.password)
         yield imap
     finally:
         _close(imap)

@@ -26,6 +26,10 @@ def list_page(
     return session.exec(query.order_by(col(Mailbox.created_at), col(Mailbox.id)).limit(limit + 1)).all()
 
 
+def count(session: Session, *, user_id: str) -> int:
+    return len(session.exec(select(Mailbox.id).where(Mailbox.user_id == user_id)).all())
+
+
 def folders_of(session: Session, *, mailbox_ids: Sequence[str]) -> Sequence[MailboxFolder]:
     query = select(MailboxFolder).where(col(MailboxFolder.mailbox_id).in_(mailbox_ids))
     return session.exec(query.order_by(col(MailboxFolder.mailbox_id), col(MailboxFolder.role))).all()

@@ -22,8 +22,10 @@ from app.mailboxes.schemas import FolderPublic, MailboxCreate, MailboxPublic, Ma
 from app.users.models import User
 from app.webhooks_out import outbox, ssrf
 
-# How long the login that checks a mailbox may take, in all, before the request gives up.
+# How long each step of the login that checks a mailbox may wait for the server.
 CHECK_TIMEOUT_SECONDS = 15.0
+# Each mailbox costs the worker a connection every FOLLOWUP_MAIL_SYNC_SECONDS.
+MAX_MAILBOXES = 10
 
 
 class NoSecretKey(Conflict):
@@ -144,6 +146,8 @@ def create(session: Session, *, user: User, body: MailboxCreate, settings: Setti
         password=password,
         settings=settings,
     )
+    if repository.count(session, user_id=user.id) >= MAX_MAILBOXES:
+        raise Conflict(f"You have {MAX_MAILBOXES} mailboxes connected, the most there may be; disconnect one first.")
     now = utcnow()
     mailbox_id = new_id()
     mailbox = Mailbox(

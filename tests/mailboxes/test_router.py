@@ -13,6 +13,7 @@ from mail.dovecot import HOST, Dovecot, MailUser
 from sqlalchemy import Engine, text
 
 from app.core.config import Settings
+from mailboxes.support import stored_mailbox
 
 AUTHENTICATION_FAILED = "[AUTHENTICATIONFAILED] Authentication failed."
 
@@ -220,3 +221,12 @@ def test_bodies_are_checked(api: Api, dovecot: Dovecot, mail_user: MailUser, mai
         ({"unknown": 1}, ("body", "unknown")),
     ):
         assert_problem(api.post("/v1/mailboxes", body(dovecot, mail_user) | wrong), 422, loc)
+
+
+def test_a_user_has_at_most_ten_mailboxes(
+    api: Api, engine: Engine, dovecot: Dovecot, mail_user: MailUser, mail_settings: Settings
+) -> None:
+    for _ in range(10):
+        stored_mailbox(engine, email="me@example.com")
+    problem = assert_problem(api.post("/v1/mailboxes", body(dovecot, mail_user)), 409)
+    assert "10 mailboxes" in problem["detail"]

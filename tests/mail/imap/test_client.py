@@ -57,37 +57,74 @@ def test_the_connection_goes_to_the_given_addresses_and_tls_checks_the_host(
         imap.check_login(elsewhere)
 
 
+class ScriptedServer:
+    """A plain-text IMAP server of a few lines, for what Dovecot would never do: it offers
+    `capabilities`, accepts any LOGIN, and records every line it receives."""
+
+    def __init__(self, capabilities: bytes, *, tls: ssl.SSLContext | None = None) -> None:
+        self.capabilities = capabilities
+        self.tls = tls
+        self.received: list[bytes] = []
+        self.listener = socket.socket()
+        self.listener.bind((HOST, 0))
+        self.listener.listen(1)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve)
+        self.thread.start()
+
+    def serve(self) -> None:
+        connection, _ = self.listener.accept()
+        if self.tls is not None:
+            connection = self.tls.wrap_socket(connection, server_side=True)
+        with connection, connection.makefile("rb") as lines:
+            connection.sendall(b"* OK IMAP4rev1 ready\r\n")
+            connection.settimeout(5)
+            for line in lines:
+                self.received.append(line)
+                tag, command = line.split()[:2]
+                if command.upper() == b"CAPABILITY":
+                    connection.sendall(b"* CAPABILITY " + self.capabilities + b"\r\n" + tag + b" OK done\r\n")
+                elif command.upper() == b"LOGIN":
+                    connection.sendall(tag + b" OK logged in\r\n")
+                elif command.upper() == b"LOGOUT":
+                    connection.sendall(b"* BYE\r\n" + tag + b" OK done\r\n")
+                    return
+                else:
+                    connection.sendall(tag + b" BAD not here\r\n")
+
+    def close(self) -> None:
+        self.thread.join(5)
+        self.listener.close()
+
+
 def test_starttls_is_required_not_hoped_for() -> None:
     """A server that does not offer STARTTLS is never sent the password in clear."""
-    received: list[bytes] = []
-    with socket.socket() as listener:
-        listener.bind((HOST, 0))
-        listener.listen(1)
-        port = listener.getsockname()[1]
-
-        def serve() -> None:
-            connection, _ = listener.accept()
-            with connection, connection.makefile("rb") as lines:
-                connection.sendall(b"* OK IMAP4rev1 ready\r\n")
-                connection.settimeout(5)
-                for line in lines:
-                    received.append(line)
-                    tag, command = line.split()[:2]
-                    if command.upper() == b"CAPABILITY":
-                        connection.sendall(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n")
-                    elif command.upper() == b"LOGOUT":
-                        connection.sendall(b"* BYE\r\n" + tag + b" OK done\r\n")
-                        return
-                    else:
-                        connection.sendall(tag + b" BAD not here\r\n")
-
-        thread = threading.Thread(target=serve)
-        thread.start()
-        account = Account(HOST, port, Security.STARTTLS, "me", "secret", timeout=5)
+    server = ScriptedServer(b"IMAP4rev1 AUTH=PLAIN")
+    try:
         with pytest.raises(LoginFailed, match="does not offer STARTTLS"):
-            imap.check_login(account)
-        thread.join(5)
-    assert b"secret" not in b"".join(received)
+            imap.check_login(Account(HOST, server.port, Security.STARTTLS, "me", "secret", timeout=5))
+    finally:
+        server.close()
+    assert b"secret" not in b"".join(server.received)
+
+
+def test_without_auth_plain_login_quotes_the_user_name(dovecot: Dovecot) -> None:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(dovecot.root / "cert.pem", dovecot.root / "key.pem")
+    server = ScriptedServer(b"IMAP4rev1", tls=tls)
+    trusting = dovecot.ssl_context()
+    account = Account(HOST, server.port, Security.TLS, 'me "here"', "sec ret", timeout=5, ssl_context=trusting)
+    try:
+        imap.check_login(account)
+    finally:
+        server.close()
+    assert b'LOGIN "me \\"here\\"" "sec ret"\r\n' in b"".join(server.received)
+
+
+@pytest.mark.parametrize("username, password", [("me\r\nA1 DELETE INBOX", "secret"), ("me", "se\ncret")])
+def test_line_breaks_never_reach_the_server(username: str, password: str) -> None:
+    with pytest.raises(LoginFailed, match="line break"):
+        imap.check_login(Account(HOST, free_port(), Security.TLS, username, password, timeout=5))
 
 
 def test_a_server_that_is_down_is_retryable() -> None:
