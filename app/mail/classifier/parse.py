@@ -19,10 +19,42 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
+from typing import Any
 
 from app.mail.classifier.facts import NotAMessage, Person
 
-_PARSER = BytesParser(policy=policy.default)
+
+class _HeadersParsedOnce:
+    """A header factory that builds each header object of one message once.
+
+    The default policy parses a field again each time it is read, and the parser reads
+    every part's Content-Type several times while it splits the parts (the type, the main
+    type, the boundary), as do the accessors afterwards: for a small message that costs
+    more than everything else. The header objects are immutable, so one per distinct field
+    serves every read. The factory lives as long as its message: nothing is kept between
+    messages."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, name: str, value: str) -> Any:
+        key = (name, value)
+        built = self._built.get(key)
+        if built is None:
+            built = self._built[key] = _HEADER_REGISTRY(name, value)
+        return built
+
+
+class _DefaultPolicyParser:
+    """``BytesParser(policy=policy.default)``, whose messages share one header factory."""
+
+    def parsebytes(self, data: bytes, headersonly: bool = False) -> Message:
+        once = policy.default.clone(header_factory=_HeadersParsedOnce())
+        return BytesParser(policy=once).parsebytes(data, headersonly=headersonly)
+
+
+_HEADER_REGISTRY = policy.default.header_factory
+_PARSER = _DefaultPolicyParser()
 _COMPAT_PARSER = BytesParser(policy=policy.compat32)
 
 _FOLD = re.compile(r"\r?\n[ \t]*")

@@ -99,6 +99,15 @@ def test_rfc2231_parameters_and_unknown_charsets() -> None:
 # Headers --------------------------------------------------------------------------------
 
 
+def test_a_header_object_is_built_once_per_message_and_never_shared() -> None:
+    raw = mail("From: a@b.example\nMIME-Version: 1.0", content_type='multipart/mixed; boundary="b"')
+    first, second = parse.parse_bytes(raw), parse.parse_bytes(raw)
+    assert first["content-type"] is first["content-type"]
+    assert first["content-type"] is not second["content-type"]
+    assert first["content-type"] == second["content-type"] == 'multipart/mixed; boundary="b"'
+    assert first.get_boundary() == "b"
+
+
 def test_ids_dates_and_addresses() -> None:
     raw = mail(
         "From: =?utf-8?q?Jos=C3=A9?= <JOSE@Acme.Example>\n"
