@@ -3,8 +3,8 @@ ports with a throwaway configuration in a temporary directory (no system configu
 service left behind), users in a passwd-file, maildirs under the same directory, IMAPS and
 STARTTLS with a certificate made for the run by a CA made for the run.
 
-Messages go in with APPEND, as any client would put them. A conftest imports the fixtures
-it needs (`from mail.dovecot import dovecot, mail_settings, mail_user`).
+Messages go in with APPEND, as any client would put them. The root conftest loads this
+module as a plugin: its fixtures are defined once, so one server serves the whole session.
 """
 
 from __future__ import annotations
@@ -245,25 +245,51 @@ class Dovecot:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def start(self) -> None:
+        """Start the master and wait for both ports to greet as Dovecot. While another
+        process holds one of the ports (a test elsewhere on the machine took it for a
+        moment), try again until START_SECONDS have passed."""
         assert self.process is None
-        self.process = subprocess.Popen(
-            [self.binary, "-F", "-c", str(self.config)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
         deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                stderr = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
-                self.process = None
-                raise RuntimeError(f"dovecot exited at start: {stderr}\n{self.log}")
-            if self._accepting(self.imap_port) and self._accepting(self.imaps_port):
+        while True:
+            process = subprocess.Popen(
+                [self.binary, "-F", "-c", str(self.config)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            failure = self._wait_ready(process, deadline)
+            if failure is None:
+                self.process = process
                 return
+            if "Address already in use" in failure and time.monotonic() < deadline:
+                time.sleep(0.2)
+                continue
+            raise RuntimeError(f"dovecot did not start: {failure}")
+
+    def _wait_ready(self, process: subprocess.Popen[bytes], deadline: float) -> str | None:
+        """None once both ports greet; else why not (the process is stopped then)."""
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                return f"{stderr}\n{self.log}"
+            if self._greets(self.imap_port, tls=False) and self._greets(self.imaps_port, tls=True):
+                return None
             time.sleep(0.05)
+        self.process = process
         self.stop()
-        raise RuntimeError(f"dovecot did not listen within {START_SECONDS} s:\n{self.log}")
+        return f"no greeting within {START_SECONDS} s\n{self.log}"
+
+    def _greets(self, port: int, *, tls: bool) -> bool:
+        """Whether Dovecot answers there (not some other process that took the port)."""
+        try:
+            with socket.create_connection((HOST, port), timeout=1) as plain:
+                if not tls:
+                    return b"Dovecot" in plain.recv(1024)
+                with self.ssl_context().wrap_socket(plain, server_hostname="localhost") as secured:
+                    return b"Dovecot" in secured.recv(1024)
+        except OSError:
+            return False
 
     @staticmethod
     def _accepting(port: int) -> bool:

@@ -1,3 +1,0 @@
-from mail.dovecot import dovecot, mail_user
-
-__all__ = ["dovecot", "mail_user"]
