@@ -5,11 +5,9 @@ from typing import Any
 
 import pytest
 from conftest import Api
-from mail.dovecot import HOST, Dovecot, MailUser, dovecot, mail_settings, mail_user
+from mail.dovecot import HOST, Dovecot, MailUser
 
 from app.core.config import Settings
-
-__all__ = ["dovecot", "mail_settings", "mail_user"]
 
 Requests = dict[str, tuple[str, Any]]
 
