@@ -37,7 +37,8 @@ from app.idempotency import middleware as idempotency
 from app.integrations.router import router as integrations_router
 from app.integrations.router import webhooks_router as ats_webhooks_router
 from app.interviews.router import router as interviews_router
-from app.mail.router import MAIL_MESSAGES_PATH
+from app.mail.inbound import INBOUND_MAX_BYTES
+from app.mail.router import INBOUND_PATH, MAIL_MESSAGES_PATH, inbound_router
 from app.mail.router import router as mail_router
 from app.mailboxes.router import router as mailboxes_router
 from app.policy.router import router as policy_router
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contacts_router,
         events_router,
         mail_router,
+        inbound_router,
         mailboxes_router,
         simulate_router,
         policy_router,
@@ -194,7 +196,9 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     check (app.core.urls; none with FOLLOWUP_PUBLIC_URL, which then makes every URL the
     service writes), CORS (so that a browser can read even a 413), then the body limit. The
     rate limit is not a middleware: it needs the verified API key (app.auth.dependencies)."""
-    app.add_middleware(BodyLimitMiddleware, larger={MAIL_MESSAGES_PATH: settings.mail_max_bytes})
+    app.add_middleware(
+        BodyLimitMiddleware, larger={MAIL_MESSAGES_PATH: settings.mail_max_bytes, INBOUND_PATH: INBOUND_MAX_BYTES}
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -8,7 +8,7 @@ from app.events.models import Event
 from app.idempotency.models import IdempotencyKey
 from app.integrations.models import Delivery, Integration
 from app.interviews.models import Interview
-from app.mail.models import MailMessage, MailSettings
+from app.mail.models import MailMessage, MailSettings, SeenToken
 from app.mailboxes.models import Mailbox, MailboxFolder
 from app.policy.models import PolicyOverrides
 from app.users.models import User
@@ -29,6 +29,7 @@ __all__ = [
     "Mailbox",
     "MailboxFolder",
     "PolicyOverrides",
+    "SeenToken",
     "User",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -105,6 +105,12 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+MAIL_DOMAIN = "in.followup.example"
+MAILGUN_SIGNING_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
+POSTMARK_USER, POSTMARK_PASSWORD = "postmark", "inbound-s3cret"
+INBOUND_MAIL_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
 @pytest.fixture(scope="session", params=selected_backends(os.environ.get("FOLLOWUP_TEST_BACKENDS")))
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, empty database: the whole suite runs once per backend."""
@@ -130,6 +136,12 @@ def app(database_url: str) -> Iterator[FastAPI]:
         embedded_worker=False,
         rate_limit_per_minute=1_000_000,
         gc_freeze=False,
+        # Mail intake's forwarding addresses and providers (tests/mail/test_inbound.py).
+        mail_domain=MAIL_DOMAIN,
+        mailgun_signing_key=MAILGUN_SIGNING_KEY,
+        postmark_inbound_user=POSTMARK_USER,
+        postmark_inbound_password=POSTMARK_PASSWORD,
+        inbound_mail_secret=INBOUND_MAIL_SECRET,
     )
     application = create_app(settings)
     yield application

@@ -64,6 +64,10 @@ RAW_BODIES = {
     "receiveAtsDelivery",
     # One raw email message (message/rfc822), not JSON; tests/mail covers what it accepts.
     "postMailMessage",
+    # The inbound-mail providers' own formats (tests/mail/test_inbound.py).
+    "receiveMailgunMessage",
+    "receivePostmarkMessage",
+    "receiveRawMessage",
 }
 PATH_PARAMETER_VALUE = "00000000-0000-4000-8000-000000000000"
 RFC822 = {"Content-Type": "message/rfc822"}
@@ -248,6 +252,11 @@ NOT_USER_SCOPED = {
     "getCalendarFeed",
     # No user either: the provider's signature authenticates (401 without it, see tests/integrations).
     "receiveAtsDelivery",
+    # The forwarding address names the user; each provider is verified its own way
+    # (tests/mail/test_inbound.py).
+    "receiveMailgunMessage",
+    "receivePostmarkMessage",
+    "receiveRawMessage",
 }
 
 

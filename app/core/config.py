@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     mail_max_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024, le=100 * 1024 * 1024)
     mail_unmatched_days: int = Field(default=30, ge=1, le=3650)
     mail_domain: str | None = None
+    # The inbound-mail providers (app.mail.inbound): Mailgun's HTTP webhook signing key,
+    # the basic-auth credentials of Postmark's inbound webhook URL, and the Standard
+    # Webhooks secret (whsec_...) of raw messages posted by the user's own mail server.
+    # A provider without its setting is not answered (404).
+    mailgun_signing_key: SecretStr | None = Field(default=None, min_length=1)
+    postmark_inbound_user: str | None = Field(default=None, min_length=1)
+    postmark_inbound_password: SecretStr | None = Field(default=None, min_length=1)
+    inbound_mail_secret: SecretStr | None = Field(default=None, min_length=1)
     # Connected IMAP mailboxes (app.mailboxes): how often the worker syncs each one, and
     # whether one may be on a private or loopback address (self-hosted servers, tests).
     mail_sync_seconds: float = Field(default=60.0, ge=5, le=86400)

@@ -101,3 +101,13 @@ class MailSettings(SQLModel, table=True):
     forwarding_token: str = Field(max_length=64, unique=True)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     version: int = version_field()
+
+
+class SeenToken(SQLModel, table=True):
+    """A Mailgun delivery's token, kept while its signature is fresh, so that the same
+    signed delivery cannot be played again."""
+
+    __tablename__ = "inbound_mail_tokens"
+
+    token: str = Field(primary_key=True, max_length=200)
+    seen_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.contacts.models import Contact
@@ -13,7 +14,7 @@ from app.core.columns import utcnow
 from app.core.pagination import after
 from app.events.models import Event
 from app.interviews.models import Interview
-from app.mail.models import MailMessage, MailSettings, Outcome
+from app.mail.models import MailMessage, MailSettings, Outcome, SeenToken
 
 
 def first_arrival(session: Session, *, user_id: str, message_id: str) -> MailMessage | None:
@@ -140,3 +141,29 @@ def delete_unmatched(session: Session, *, received_before: datetime) -> int:
         )
     )
     return int(result.rowcount or 0)
+
+
+def remember_token(session: Session, *, token: str) -> bool:
+    """Record a delivery token; False when it was seen before."""
+    if session.get(SeenToken, token) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(SeenToken(token=token))
+    except IntegrityError:
+        return False  # the same delivery, at the same moment
+    return True
+
+
+def forget_tokens(session: Session, *, seen_before: datetime) -> int:
+    result = session.exec(delete(SeenToken).where(col(SeenToken.seen_at) < seen_before))
+    return int(result.rowcount or 0)
+
+
+def rotate_token(session: Session, *, settings: MailSettings, token: str) -> MailSettings:
+    settings.forwarding_token = token
+    settings.updated_at = utcnow()
+    settings.version += 1
+    session.add(settings)
+    session.flush()
+    return settings

@@ -1,25 +1,36 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from sqlmodel import Session
 
 from app.auth.dependencies import CurrentUser
 from app.core.columns import utcnow
 from app.core.config import SettingsDep
-from app.core.json_input import JsonRoute
+from app.core.json_input import JsonInputError, JsonRoute, parse
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from app.core.problems import (
     AUTH_RESPONSES,
     CONFLICT_RESPONSES,
     NOT_FOUND_RESPONSES,
     VALIDATION_RESPONSES,
+    InvalidInput,
     UnsupportedMediaType,
 )
 from app.core.session import SessionDep
-from app.mail import service
+from app.mail import inbound, repository, service
 from app.mail.models import Outcome, Via
-from app.mail.schemas import EXAMPLE_MESSAGE, AssignBody, MailOutcome, MailSettingsPublic, MailSettingsUpdate
+from app.mail.schemas import (
+    EXAMPLE_MESSAGE,
+    AssignBody,
+    InboundResult,
+    MailgunForm,
+    MailOutcome,
+    MailSettingsPublic,
+    MailSettingsUpdate,
+)
+from app.users.models import User
 
 MAIL_MESSAGES_PATH = "/v1/mail/messages"
 RFC822 = "message/rfc822"
@@ -114,3 +125,138 @@ def update_settings(
 ) -> MailSettingsPublic:
     """Set your other addresses: mail from them counts as sent by you."""
     return service.update_settings(session, user=user, body=body, mail_domain=settings.mail_domain)
+
+
+@router.post("/settings/rotate-forwarding-address", operation_id="rotateForwardingAddress")
+def rotate_forwarding_address(session: SessionDep, user: CurrentUser, settings: SettingsDep) -> MailSettingsPublic:
+    """A new forwarding address; mail sent to the old one is no longer taken."""
+    return service.rotate_forwarding_address(session, user=user, mail_domain=settings.mail_domain)
+
+
+# -- the inbound-mail providers (no API key: each is verified its own way) -----------------
+
+INBOUND_PATH = "/v1/inbound-mail"
+inbound_router = APIRouter(route_class=JsonRoute, prefix=INBOUND_PATH, tags=["mail"])
+INBOUND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not verified (signature, credentials, or a replay): nothing is stored."},
+    404: {"description": "This server is not set up for this provider."},
+    422: {"description": "The message is not an email message."},
+}
+
+
+async def request_body(request: Request) -> bytes:
+    return await request.body()
+
+
+Body = Annotated[bytes, Depends(request_body)]
+
+
+async def mailgun_form(request: Request) -> dict[str, str]:
+    """Mailgun's form fields (multipart or urlencoded); files are not part of a raw MIME post."""
+    form = await request.form(max_part_size=inbound.INBOUND_MAX_BYTES)
+    return {key: value for key, value in form.multi_items() if isinstance(value, str)}
+
+
+def _accept(session: Session, *, user: User | None, raw: bytes, via: Via) -> InboundResult:
+    if user is None:
+        # The provider must not retry: the address is not (or no longer) anyone's.
+        return InboundResult(accepted=False, reason="No user has this forwarding address.", message=None)
+    outcome, _ = service.ingest(session, user=user, raw=raw, at=utcnow(), via=via)
+    return InboundResult(accepted=True, reason=None, message=outcome)
+
+
+@inbound_router.post(
+    "/mailgun",
+    operation_id="receiveMailgunMessage",
+    responses=INBOUND_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "What Mailgun posts for a route forwarding to a URL ending in `mime`.",
+            "content": {"multipart/form-data": {"schema": MailgunForm.model_json_schema(by_alias=True)}},
+        }
+    },
+)
+def receive_mailgun(
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[dict[str, str], Depends(mailgun_form)],
+    format: Literal["mime"] | None = Query(
+        default=None,
+        description="Mailgun posts the raw message only to a URL ending in `mime`: give the route "
+        "`https://…/v1/inbound-mail/mailgun?format=mime`.",
+    ),
+) -> InboundResult:
+    """A message from a Mailgun route (`forward("https://…/v1/inbound-mail/mailgun?format=mime")`),
+    verified by its signature."""
+    if settings.mailgun_signing_key is None:
+        raise inbound.not_configured("Mailgun", "FOLLOWUP_MAILGUN_SIGNING_KEY")
+    inbound.verify_mailgun(
+        signing_key=settings.mailgun_signing_key.get_secret_value(),
+        timestamp=form.get("timestamp", ""),
+        token=form.get("token", ""),
+        signature=form.get("signature", ""),
+        now=inbound.now(),
+    )
+    if not repository.remember_token(session, token=form["token"][:200]):
+        raise inbound.Unverified("This delivery was received before: a replay is refused.")
+    if "body-mime" not in form:
+        raise InvalidInput.at(["body", "body-mime"], "No body-mime: the route's URL must end in `mime`.")
+    raw = form["body-mime"].encode("utf-8", "surrogateescape")
+    recipients = [part for part in form.get("recipient", "").split(",") if part] + inbound.header_recipients(raw)
+    user = inbound.user_of(session, recipients, domain=settings.mail_domain)
+    return _accept(session, user=user, raw=raw, via=Via.MAILGUN)
+
+
+@inbound_router.post(
+    "/postmark",
+    operation_id="receivePostmarkMessage",
+    responses=INBOUND_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "Postmark's inbound webhook JSON, with `RawEmail` (turn on 'Include raw email content').",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+def receive_postmark(request: Request, session: SessionDep, settings: SettingsDep, body: Body) -> InboundResult:
+    """A message from Postmark's inbound stream; the webhook URL carries the credentials
+    (`https://USER:PASSWORD@…/v1/inbound-mail/postmark`)."""
+    if settings.postmark_inbound_user is None or settings.postmark_inbound_password is None:
+        raise inbound.not_configured("Postmark", "FOLLOWUP_POSTMARK_INBOUND_USER and _PASSWORD")
+    inbound.verify_basic(
+        request.headers.get("authorization"),
+        user=settings.postmark_inbound_user,
+        password=settings.postmark_inbound_password.get_secret_value(),
+    )
+    try:
+        payload = parse(body)
+    except JsonInputError as error:
+        raise InvalidInput.at(["body", *error.loc], error.reason) from None
+    raw, recipients = inbound.postmark_message(payload)
+    user = inbound.user_of(session, [*recipients, *inbound.header_recipients(raw)], domain=settings.mail_domain)
+    return _accept(session, user=user, raw=raw, via=Via.POSTMARK)
+
+
+@inbound_router.post(
+    "/raw",
+    operation_id="receiveRawMessage",
+    responses=INBOUND_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "One raw message, signed the Standard Webhooks way with FOLLOWUP_INBOUND_MAIL_SECRET.",
+            "content": {RFC822: {"schema": {"type": "string"}, "example": EXAMPLE_MESSAGE}},
+        }
+    },
+)
+def receive_raw(request: Request, session: SessionDep, settings: SettingsDep, body: Body) -> InboundResult:
+    """A message from your own mail server or a Cloudflare Email Worker, signed with the
+    `webhook-id`, `webhook-timestamp` and `webhook-signature` headers."""
+    if settings.inbound_mail_secret is None:
+        raise inbound.not_configured("a mail server of yours", "FOLLOWUP_INBOUND_MAIL_SECRET")
+    secret = settings.inbound_mail_secret.get_secret_value()
+    inbound.verify_standard(body, request.headers, secret=secret, now=inbound.now())
+    user = inbound.user_of(session, inbound.header_recipients(body), domain=settings.mail_domain)
+    return _accept(session, user=user, raw=body, via=Via.RAW)

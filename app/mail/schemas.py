@@ -131,3 +131,22 @@ class MailSettingsUpdate(BaseModel):
     )
 
     addresses: list[Email] | None = Field(default=None, max_length=20, description="At most 20; replaces the list.")
+
+
+class InboundResult(BaseModel):
+    """What a provider's delivery did. A delivery to an address that is no one's is
+    answered 200 too, so that the provider does not retry it."""
+
+    accepted: bool = Field(description="False when the recipient is no user's forwarding address.")
+    reason: str | None
+    message: MailOutcome | None = Field(description="The message's outcome, when accepted.")
+
+
+class MailgunForm(BaseModel):
+    """The fields this service reads of Mailgun's post (it sends more)."""
+
+    recipient: str = Field(description="The envelope recipient (the forwarding address).")
+    timestamp: str
+    token: str
+    signature: str = Field(description="Hex HMAC-SHA256 of timestamp and token with the signing key.")
+    body_mime: str = Field(alias="body-mime", description="The whole message.")

@@ -111,6 +111,12 @@ def update_settings(
     return _settings_public(found, user=user, mail_domain=mail_domain)
 
 
+def rotate_forwarding_address(session: Session, *, user: User, mail_domain: str | None) -> MailSettingsPublic:
+    """A new forwarding address; mail to the old one is no longer taken."""
+    found = repository.rotate_token(session, settings=_settings(session, user=user), token=secrets.token_hex(12))
+    return _settings_public(found, user=user, mail_domain=mail_domain)
+
+
 def _settings_public(found: MailSettings, *, user: User, mail_domain: str | None) -> MailSettingsPublic:
     return MailSettingsPublic(
         account_email=user.email,
@@ -583,5 +589,7 @@ def mark_created(session: Session, *, record: MailMessage, interview: Interview)
 
 
 def forget_unmatched(session: Session, *, now: datetime, days: int) -> int:
-    """Delete what matched no interview, received more than `days` ago (privacy)."""
+    """Delete what matched no interview, received more than `days` ago (privacy), and the
+    delivery tokens too old to be replayed anyway."""
+    repository.forget_tokens(session, seen_before=now - timedelta(hours=1))
     return repository.delete_unmatched(session, received_before=now - timedelta(days=days))

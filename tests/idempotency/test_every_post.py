@@ -71,6 +71,7 @@ def requests(api: Api) -> dict[str, tuple[str, Any]]:
         "testWebhookEndpoint": (f"/v1/webhook-endpoints/{endpoint['id']}/test", None),
         "rotateCalendar": ("/v1/calendar/rotate", None),
         "postMailMessage": ("/v1/mail/messages", raw_message("<reply@acme.example>")),
+        "rotateForwardingAddress": ("/v1/mail/settings/rotate-forwarding-address", None),
         "assignMailMessage": (f"/v1/mail/messages/{unmatched['id']}/assign", {"interview_id": interview_id}),
     }
 

@@ -3,6 +3,7 @@ order, duplicates, dry runs, assigning, and what is refused; on both databases."
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -440,7 +441,7 @@ def test_settings_make_an_address_outbound(api: Api) -> None:
     acme(api)
     settings = api.get("/v1/mail/settings").json()
     assert (settings["account_email"], settings["addresses"]) == ("me@example.com", [])
-    assert settings["forwarding_address"] is None
+    assert re.fullmatch(r"u-[0-9a-f]{24}@in\.followup\.example", settings["forwarding_address"])
     from_work = sent(date="Mon, 02 Mar 2026 15:00:00 -0500", message_id="<w@work>").replace(
         b"From: Me <me@example.com>", b"From: Me <Me@Work.example>"
     )
