@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.columns import new_id, utcnow
@@ -14,6 +15,7 @@ from app.core.encryption import CannotDecrypt, Cipher, MissingSecretKey, cipher
 from app.core.etags import NONE, Preconditions, Tagged, make_etag
 from app.core.pagination import decode_cursor, page
 from app.core.problems import Conflict, InvalidInput, NotFound, Problem
+from app.core.session import unit_of_work
 from app.mail import imap
 from app.mail.imap import Account, Security
 from app.mailboxes import repository
@@ -208,8 +210,13 @@ def update(
     changes = body.model_dump(exclude_unset=True)
     password = body.password.get_secret_value() if body.password is not None else None
     if body.changes_credentials:
-        # Checked before the row is locked: no lock is held while the server answers.
-        current = _require(session, user=user, mailbox_id=mailbox_id)
+        # Read in a transaction of its own, and checked before the request's first statement:
+        # no lock is held while the IMAP server answers (on SQLite, a writing request's first
+        # statement takes the database's write lock).
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)
+        with unit_of_work(engine, writes=False) as reading:
+            current = _require(reading, user=user, mailbox_id=mailbox_id)
         security = Security(changes.get("security", current.security))
         port = changes.get("port") or (current.port if "security" not in changes else imap.DEFAULT_PORTS[security])
         if password is None:

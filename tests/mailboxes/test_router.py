@@ -4,6 +4,9 @@ with it; on both databases."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 import uuid
 from typing import Any
 
@@ -13,6 +16,7 @@ from mail.dovecot import HOST, Dovecot, MailUser
 from sqlalchemy import Engine, text
 
 from app.core.config import Settings
+from app.mailboxes import service
 from mailboxes.support import stored_mailbox
 
 AUTHENTICATION_FAILED = "[AUTHENTICATIONFAILED] Authentication failed."
@@ -230,3 +234,30 @@ def test_a_user_has_at_most_ten_mailboxes(
         stored_mailbox(engine, email="me@example.com")
     problem = assert_problem(api.post("/v1/mailboxes", body(dovecot, mail_user)), 409)
     assert "10 mailboxes" in problem["detail"]
+
+
+def test_no_lock_is_held_while_the_server_answers(
+    api: Api, engine: Engine, mail_settings: Settings, monkeypatch: Any
+) -> None:
+    """While a PATCH waits for a slow IMAP server, other requests still write (on SQLite a
+    writing request's first statement takes the database's write lock)."""
+    monkeypatch.setattr(service, "CHECK_TIMEOUT_SECONDS", 2.0)
+    answers: dict[str, Any] = {}
+    with socket.socket() as silent:
+        silent.bind((HOST, 0))
+        silent.listen(4)
+        mailbox_id = stored_mailbox(engine, email="me@example.com", host=HOST, port=silent.getsockname()[1])
+
+        def change_password() -> None:
+            answers["patch"] = api.patch(f"/v1/mailboxes/{mailbox_id}", {"password": "a new one"})
+
+        waiting = threading.Thread(target=change_password)
+        waiting.start()
+        time.sleep(0.5)  # the PATCH now waits for the server's first words
+        started = time.monotonic()
+        api.interview()
+        took = time.monotonic() - started
+        waiting.join(10)
+    assert "patch" in answers and time.monotonic() - started < 10
+    assert_problem(answers["patch"], 422, ("body",))
+    assert took < 1.0, f"a write waited {took:.1f} s for the login check"
