@@ -194,6 +194,8 @@ def world(api: Api, engine: Engine) -> World:
             "description": "Reminders",
         },
         "updateWebhookEndpoint": {"url": "https://hooks.example.com/b", "description": "B", "enabled": True},
+        # Credentials would be checked by logging in to the host: only what needs no server.
+        "updateMailbox": {"enabled": False},
     }
     del bodies["simulate"]["interview"]["contacts"]
     return World(ids, bodies)
