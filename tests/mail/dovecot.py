@@ -300,12 +300,12 @@ class Dovecot:
             return False
 
     def stop(self) -> None:
-        """Stop the master and every process it started (they share its session)."""
+        """Stop the master, which stops the processes it started; whatever is left of its
+        session then is killed."""
         if self.process is None:
             return
         process, self.process = self.process, None
-        with _suppress_lookup():
-            os.killpg(process.pid, signal.SIGTERM)
+        process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
