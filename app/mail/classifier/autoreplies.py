@@ -4,9 +4,10 @@ say they are back.
 The return date is read only from phrases that announce one ("back on", "wieder ab",
 "de retour le", "de vuelta el") or end an absence ("until", "bis", "jusqu'au", "hasta"),
 in the reply's own text (quoted earlier messages are left out). The date expression after
-such a phrase is found with the month and weekday names of dateparser's language data and
-read by dateparser in that phrase's language; numeric dates are read here, since dateparser
-takes "16.03." for a time of day.
+such a phrase is found with the month and weekday names of dateparser's language data; one
+written the usual way ("16 March", "March 16th, 2026", "16. März", "1er mars", "16 de marzo")
+is read here, any other by dateparser in that phrase's language. Numeric dates are read here,
+since dateparser takes "16.03." for a time of day.
 """
 
 from __future__ import annotations
@@ -105,6 +106,23 @@ def _alternation(names: object) -> str:
 _TOMORROW = {"en": "tomorrow", "de": "morgen", "fr": "demain", "es": "mañana"}
 _ARTICLE = r"(?:(?:the|den|dem|le|el|del|au|du)\s+)?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th|er|º|°|\.)?"
+# The usual ways of writing a date, as the day (d), the month's name (m) and the year (y),
+# lower-cased: these are read here, since dateparser tries all of its forms on each date and
+# costs more than the rest of an out-of-office reply. dateparser reads the others, by rules
+# of its own ("16th of" but not "16thof"); for these shapes it reads the same dates.
+_EN_ORDINALS = ("", "st", "nd", "rd", "th")
+_PLAIN_SHAPES = {
+    "en": {
+        *(f"d{ordinal} m{year}" for ordinal in _EN_ORDINALS for year in ("", " y")),
+        *(f"d{ordinal} of m" for ordinal in _EN_ORDINALS),
+        *(f"m d{ordinal}{year}" for ordinal in _EN_ORDINALS for year in ("", ", y")),
+        *("d m, y", "m d y", "m. d", "m. d, y", "d m.", "d m. y"),
+    },
+    "de": {"d. m", "d. m y", "d m", "d m y", "d. m.", "d. m. y", "d.m", "d.m y"},
+    "fr": {"d m", "d m y", "der m", "der m y", "d m.", "d m. y"},
+    "es": {"d de m", "d de m de y", "d m", "d m y", "d de m, y", "d de m.", "d m."},
+}
+_SHAPE_GROUPS = (("day", "d"), ("day2", "d"), ("month", "m"), ("month2", "m"), ("year", "y"), ("year2", "y"))
 _NUMERIC = r"(?P<numeric>(?P<iso>\d{4}-\d{1,2}-\d{1,2})|[0-3]?\d[./-][01]?\d(?:[./-](?:\d{4}|\d{2})(?!\d))?\.?)"
 
 
@@ -112,13 +130,14 @@ _NUMERIC = r"(?P<numeric>(?P<iso>\d{4}-\d{1,2}-\d{1,2})|[0-3]?\d[./-][01]?\d(?:[
 def _expression(language: str) -> re.Pattern[str]:
     """A date expression of the language, anchored where a phrase ends."""
     months, weekdays = _names(language)
-    month = f"(?:{_alternation(months)})\\.?"
+    month = f"(?P<month>{_alternation(months)})\\.?"
+    month2 = f"(?P<month2>{_alternation(months)})\\.?"
     weekday = f"(?:{_alternation(weekdays)})\\.?"
     year = r"(?P<year>\d{4})"
     text_date = (
         rf"(?:{weekday},?\s+)?{_ARTICLE}(?P<text>(?:"
         rf"{_DAY}\s*(?:of\s+|de\s+)?{month}(?:,?\s*(?:de\s+)?{year})?"
-        rf"|{month}\s+(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<year2>\d{{4}}))?"
+        rf"|{month2}\s+(?P<day2>[0-3]?\d)(?:st|nd|rd|th)?(?:,?\s+(?P<year2>\d{{4}}))?"
         rf"))(?![\w])"
     )
     numeric = rf"(?:{weekday},?\s+)?{_ARTICLE}{_NUMERIC}(?!\d|\s*(?:uhr|h\b|am\b|pm\b|o'?clock))"
@@ -219,13 +238,36 @@ def _read(match: re.Match[str], language: str, today: date) -> date | None:
         return today + timedelta(days=(number - today.weekday() - 1) % 7 + 1)
     if match.group("numeric"):
         return _numeric(match.group("numeric"), language, today)
-    expression = match.group("text")
-    parsed: datetime | None = _parser(language).get_date_data(expression).date_obj
-    if parsed is None:
-        return None
-    if match.group("year") or match.group("year2"):
-        return parsed.date()
-    return _next_occurrence(parsed.month, parsed.day, today)
+    months, _ = _names(language)
+    written = (match.group("month") or match.group("month2")).lower()
+    # A letter that equals a name's only when case is ignored ("ſ" for "s") is no name here.
+    month = months.get(written) if _shape(match) in _PLAIN_SHAPES[language] else None
+    if month is None:
+        parsed: datetime | None = _parser(language).get_date_data(match.group("text")).date_obj
+        if parsed is None:
+            return None
+        if match.group("year") or match.group("year2"):
+            return parsed.date()
+        return _next_occurrence(parsed.month, parsed.day, today)
+    day = int(match.group("day") or match.group("day2"))
+    year = match.group("year") or match.group("year2")
+    return _date(int(year), month, day) if year else _next_occurrence(month, day, today)
+
+
+def _shape(match: re.Match[str]) -> str:
+    """The written date, lower-cased, with its day, month and year replaced by d, m and y."""
+    text, offset = match.group("text"), match.start("text")
+    spans = sorted(
+        (match.start(group) - offset, match.end(group) - offset, letter)
+        for group, letter in _SHAPE_GROUPS
+        if match.group(group) is not None
+    )
+    pieces, at = [], 0
+    for start, end, letter in spans:
+        pieces += [text[at:start].lower(), letter]
+        at = end
+    pieces.append(text[at:].lower())
+    return "".join(pieces)
 
 
 def _next_occurrence(month: int, day: int, today: date) -> date | None:

@@ -5,14 +5,17 @@ Hypothesis runs derandomized, so every run sees the same examples."""
 from __future__ import annotations
 
 import contextlib
+import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.mail.classifier import NotAMessage, classify
+from app.mail.classifier import NotAMessage, autoreplies, classify
 
 CORPUS = sorted(
     p for p in (Path(__file__).resolve().parent.parent / "corpus").rglob("*") if p.suffix in (".eml", ".bin")
@@ -80,3 +83,34 @@ def test_returns_on_is_within_the_window(sent: datetime, offset: int, phrase: st
     if back is not None:
         assert isinstance(back, date)
         assert sent.date() < back <= sent.date() + timedelta(days=60)
+
+
+def written(shape: str, *, day: int, month: str, year: int) -> str:
+    """A date in a shape of autoreplies._PLAIN_SHAPES: d, m and y stand for the day, the
+    month's name and the year; the letters of an ordinal ("2nd", "1er") stay."""
+    values = {"d": str(day), "m": month, "y": str(year)}
+    return re.sub(r"\bd(?=st|nd|rd|th|er|\.|\b)|\bm\b|\by\b", lambda found: values[found[0]], shape)
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    st.data(),
+    st.sampled_from(autoreplies.LANGUAGES),
+    st.integers(min_value=0, max_value=39),
+    st.integers(min_value=2020, max_value=2030),
+    st.sampled_from([str.lower, str.title, str.upper]),
+)
+def test_dates_written_the_usual_ways_are_read_as_dateparser_reads_them(
+    data: st.DataObject, language: str, day: int, year: int, case: Callable[[str], str]
+) -> None:
+    months, _ = autoreplies._names(language)
+    shape = data.draw(st.sampled_from(sorted(autoreplies._PLAIN_SHAPES[language])))
+    text = written(shape, day=day, month=case(data.draw(st.sampled_from(sorted(months)))), year=year)
+    match = autoreplies._expression(language).match(text)
+    assert match is not None and match.group("text") == text
+    today = date(2026, 3, 9)
+    read_here = autoreplies._read(match, language, today)
+    with patch.dict(autoreplies._PLAIN_SHAPES, {language: set()}):
+        read_by_dateparser = autoreplies._read(match, language, today)
+    assert read_here == read_by_dateparser

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.mail.classifier import Direction, Kind, NotAMessage, Person, classify, parse
+from app.mail.classifier import Direction, Kind, NotAMessage, Person, classify, invites, parse
 
 AT = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
 SENT = "Mon, 09 Mar 2026 09:00:00 +0000"
@@ -201,6 +201,10 @@ def test_what_is_no_sign(headers: str) -> None:
         ("Until 7 May.", date(2026, 5, 8)),  # the 60th day counts
         ("Until 8 May.", None),
         ("Back on 31 February.", None),
+        # Written otherwise than the usual ways: read by dateparser.
+        ("I am back on the 16th of March, 2026.", date(2026, 3, 16)),
+        ("Back on 16.March.", date(2026, 3, 16)),
+        ("Back on 31st of February, 2026.", None),
     ],
 )
 def test_returns_on(body: str, expected: date | None) -> None:
@@ -266,6 +270,33 @@ def test_floating_all_day_utc_and_global_zone_ids() -> None:
     unique = invite_of("UID:g1\nDTSTART;TZID=/example.org/Europe/Paris:20260320T100000\n").invite
     assert unique is not None and unique.timezone == "Europe/Paris"
     assert unique.start == datetime(2026, 3, 20, 10, tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def test_the_text_of_an_event_is_not_parsed() -> None:
+    calendar = (
+        "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nX-WR-CALNAME:Work\r\nBEGIN:VEVENT\r\nUID:u1\r\n"
+        "SUMMARY:Interview\r\nDESCRIPTION:Second round\r\n  with the team\r\nX-MICROSOFT-CDO-INSTTYPE:0\r\n"
+        "X-ALT-DESC;VALUE=DURATION:PT1H\r\nDTSTART:20260320T100000Z\r\nBEGIN:VALARM\r\nSUMMARY:Soon\r\n"
+        "END:VALARM\r\nLOCATION:Room 1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    assert invites._without_unread_text(calendar.encode()).decode().split("\r\n") == [
+        "BEGIN:VCALENDAR",
+        "METHOD:REQUEST",
+        "X-WR-CALNAME:Work",
+        "BEGIN:VEVENT",
+        "UID:u1",
+        "X-ALT-DESC;VALUE=DURATION:PT1H",
+        "DTSTART:20260320T100000Z",
+        "BEGIN:VALARM",
+        "SUMMARY:Soon",
+        "END:VALARM",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    # Anything but a plain structure is left whole for icalendar to judge.
+    for odd in ("BEGIN;X=1:VEVENT", "END:VEVENT\r\nEND:VCALENDAR\r\nEND:VCALENDAR", '"UID":u1'):
+        whole = calendar.replace("BEGIN:VEVENT", odd).encode()
+        assert invites._without_unread_text(whole) == whole
 
 
 def test_calendar_parts_that_are_no_invite() -> None:
