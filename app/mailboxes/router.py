@@ -78,7 +78,7 @@ def update_mailbox(
     preconditions: IfMatch,
 ) -> MailboxPublic:
     """Change the credentials (checked by logging in, as when connecting), or disable and
-    enable the syncs. A mailbox in `error` is synced again once its credentials change."""
+    enable the syncs. New credentials are synced at once (a mailbox in `error` with them too)."""
     return send(
         response,
         service.update(

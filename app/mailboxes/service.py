@@ -247,7 +247,7 @@ def update(
         mailbox.port = port
         mailbox.username = changes.get("username", mailbox.username)
         mailbox.password_encrypted = cipher_of(settings).encrypt(password, context=mailbox.id)
-        if mailbox.status == MailboxStatus.ERROR:
+        if mailbox.status != MailboxStatus.DISABLED:  # new credentials: a fresh start, now
             _resume(mailbox, now)
     if changes.get("enabled") is False and mailbox.status != MailboxStatus.DISABLED:
         mailbox.status = MailboxStatus.DISABLED.value

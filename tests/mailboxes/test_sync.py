@@ -256,3 +256,15 @@ def test_a_stopping_worker_hands_its_claims_back(
     stopping.stopping.set()
     assert stopping.sync_mailboxes() == 0
     assert make_worker().sync_mailboxes() == 1  # not held by the stopped one's lease
+
+
+def test_new_credentials_are_synced_at_once(
+    api: Api, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker
+) -> None:
+    mailbox = connect(api, dovecot, user)
+    worker = make_worker()
+    assert worker.sync_mailboxes() == 1
+    assert worker.sync_mailboxes() == 0  # next in a minute
+    api.patch(f"/v1/mailboxes/{mailbox['id']}", {"security": "starttls", "port": dovecot.imap_port})
+    assert worker.sync_mailboxes() == 1
+    assert api.get(f"/v1/mailboxes/{mailbox['id']}").json()["security"] == "starttls"
