@@ -3,6 +3,7 @@ server started the way the README starts it. No request may leave localhost."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -120,6 +121,63 @@ def test_swagger_ui_authorizes_and_lists_interviews(live_server: tuple[str, str]
         finally:
             browser.close()
     assert outside == []
+
+
+def test_swagger_ui_sends_a_raw_message(live_server: tuple[str, str]) -> None:
+    """The example message of `POST /v1/mail/messages`, sent as Swagger UI shows it: as
+    `message/rfc822`, recorded (201, unmatched: the user has no interviews) and then listed."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    base, key = live_server
+    executable = _chromium()
+    outside: list[str] = []
+    sent: list[tuple[str, str | None]] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.on(
+                "request",
+                lambda request: None if request.url.startswith((base, "data:")) else outside.append(request.url),
+            )
+            page.on(
+                "request",
+                lambda request: (
+                    sent.append((request.headers.get("content-type", ""), request.post_data))
+                    if request.url.startswith(f"{base}/v1/mail/messages")
+                    else None
+                ),
+            )
+            page.goto(f"{base}/docs")
+            page.click("button.authorize")
+            page.fill("div.modal-ux input", key)
+            page.click("div.modal-ux button.modal-btn.auth.authorize")
+            page.click("div.modal-ux button.btn-done")
+            operation = "#operations-mail-postMailMessage"
+            page.click(f"{operation} .opblock-summary")
+            page.click(f"{operation} button.try-out__btn")
+            content_type = page.locator(f"{operation} .opblock-section-request-body select")
+            assert content_type.input_value() == "message/rfc822"
+            body = page.locator(f"{operation} textarea.body-param__text")
+            assert body.input_value().startswith("Message-ID: <reply-1@mail.acme.example>")
+            page.click(f"{operation} button.execute")
+            status = page.locator(f"{operation} .live-responses-table tbody .response-col_status")
+            status.wait_for()
+            answer = page.locator(f"{operation} .live-responses-table tbody .response-col_description pre").first
+            assert status.inner_text().strip() == "201", answer.inner_text()
+            outcome = json.loads(answer.inner_text())
+        finally:
+            browser.close()
+    assert outside == []
+    assert sent and sent[0][0] == "message/rfc822"
+    assert sent[0][1] is not None and "Subject: Re: Thank you" in sent[0][1]
+    assert outcome["message_id"] == "<reply-1@mail.acme.example>"
+    assert (outcome["kind"], outcome["direction"], outcome["outcome"]) == ("message", "inbound", "unmatched")
+    assert outcome["from"] == "ana@example.com" and outcome["subject"] == "Re: Thank you"
+    listed = httpx.get(f"{base}/v1/mail/messages", headers={"Authorization": f"Bearer {key}"})
+    assert listed.status_code == 200
+    assert [(m["id"], m["message_id"]) for m in listed.json()["data"]] == [
+        (outcome["id"], "<reply-1@mail.acme.example>")
+    ]
 
 
 def test_the_live_server_wants_the_key(live_server: tuple[str, str]) -> None:
