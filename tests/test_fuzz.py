@@ -17,6 +17,7 @@ import schemathesis
 from conftest import ROOT, new_user
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 from sqlalchemy.engine import Engine
 
@@ -62,6 +63,22 @@ class CurrentApp:
 
 
 CURRENT_APP = CurrentApp()
+
+
+@st.composite
+def raw_messages(draw: st.DrawFn) -> bytes:
+    """Bodies for `message/rfc822`: messages with generated headers and text, and bytes that
+    may not be a message at all (a 422)."""
+    header = st.text(st.characters(codec="utf-8", exclude_characters="\r\n"), max_size=60)
+    if draw(st.booleans()):
+        return draw(st.binary(max_size=300))
+    lines = [f"{name}: {draw(header)}" for name in draw(st.lists(st.sampled_from(MAIL_HEADERS), max_size=8))]
+    body = draw(st.text(max_size=200))
+    return ("\r\n".join(["From: Ana <ana@example.com>", *lines, "", body])).encode("utf-8", "surrogateescape")
+
+
+MAIL_HEADERS = ["To", "Cc", "Date", "Subject", "Message-ID", "In-Reply-To", "References", "Auto-Submitted", "List-Id"]
+schemathesis.openapi.media_type("message/rfc822", raw_messages())
 schema = schemathesis.openapi.from_path(ROOT / "openapi" / "openapi.json", config=CONFIG)
 schema.app = CURRENT_APP
 HYPOTHESIS = settings(

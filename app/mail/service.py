@@ -538,7 +538,9 @@ def assign(session: Session, *, user: User, record_id: str, interview_id: str) -
 
 def created_from(session: Session, *, user: User, record_id: str) -> MailMessage:
     """The recorded invite an interview is created from (`from_message_id`)."""
-    record = _require(session, user=user, record_id=record_id, for_update=True)
+    record = repository.get(session, user_id=user.id, record_id=record_id, for_update=True)
+    if record is None:
+        raise InvalidInput.at(["body", "from_message_id"], "No message with this id.")
     invite = record.invite
     if record.kind != Kind.INVITE or invite is None or invite.get("method") != "REQUEST" or not invite.get("start"):
         raise InvalidInput.at(["body", "from_message_id"], "This message is not an invite with a start time.")

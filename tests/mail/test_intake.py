@@ -559,4 +559,6 @@ def test_creating_without_an_invite_names_each_missing_field(api: Api) -> None:
     reply = applied(api, message(sender="kai <kai@elsewhere.example>", message_id="<k@e>"))
     not_invite = api.post("/v1/interviews", {"from_message_id": reply["id"]})
     assert_problem(not_invite, 422, ("body", "from_message_id"))
+    unknown = api.post("/v1/interviews", {"from_message_id": "00000000-0000-4000-8000-000000000000"})
+    assert_problem(unknown, 422, ("body", "from_message_id"))
     assert api.get("/v1/interviews").json()["data"] == []
