@@ -35,6 +35,14 @@ from app.users.models import User
 MAIL_MESSAGES_PATH = "/v1/mail/messages"
 RFC822 = "message/rfc822"
 
+RAW_MESSAGE_CONTENT = {RFC822: {"schema": {"type": "string"}, "example": EXAMPLE_MESSAGE}}
+
+
+def documented_body(description: str, content: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads its body itself (not through a model)."""
+    return {"requestBody": {"required": True, "description": description, "content": content}}
+
+
 router = APIRouter(
     route_class=JsonRoute, prefix="/v1/mail", tags=["mail"], responses=AUTH_RESPONSES | VALIDATION_RESPONSES
 )
@@ -60,13 +68,9 @@ RawMessage = Annotated[bytes, Depends(raw_message)]
         413: {"description": "Larger than `FOLLOWUP_MAIL_MAX_BYTES` (10 MiB by default)."},
         415: {"description": "Not sent as `message/rfc822`."},
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "description": "One raw email message (RFC 5322), as your mail client saves it (`.eml`).",
-            "content": {RFC822: {"schema": {"type": "string"}, "example": EXAMPLE_MESSAGE}},
-        }
-    },
+    openapi_extra=documented_body(
+        "One raw email message (RFC 5322), as your mail client saves it (`.eml`).", RAW_MESSAGE_CONTENT
+    ),
 )
 def post_message(
     session: SessionDep,
@@ -169,13 +173,10 @@ def _accept(session: Session, *, user: User | None, raw: bytes, via: Via) -> Inb
     "/mailgun",
     operation_id="receiveMailgunMessage",
     responses=INBOUND_RESPONSES,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "description": "What Mailgun posts for a route forwarding to a URL ending in `mime`.",
-            "content": {"multipart/form-data": {"schema": MailgunForm.model_json_schema(by_alias=True)}},
-        }
-    },
+    openapi_extra=documented_body(
+        "What Mailgun posts for a route forwarding to a URL ending in `mime`.",
+        {"multipart/form-data": {"schema": MailgunForm.model_json_schema(by_alias=True)}},
+    ),
 )
 def receive_mailgun(
     session: SessionDep,
@@ -212,13 +213,10 @@ def receive_mailgun(
     "/postmark",
     operation_id="receivePostmarkMessage",
     responses=INBOUND_RESPONSES,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "description": "Postmark's inbound webhook JSON, with `RawEmail` (turn on 'Include raw email content').",
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
-    },
+    openapi_extra=documented_body(
+        "Postmark's inbound webhook JSON, with `RawEmail` (turn on 'Include raw email content').",
+        {"application/json": {"schema": {"type": "object"}}},
+    ),
 )
 def receive_postmark(request: Request, session: SessionDep, settings: SettingsDep, body: Body) -> InboundResult:
     """A message from Postmark's inbound stream; the webhook URL carries the credentials
@@ -243,13 +241,9 @@ def receive_postmark(request: Request, session: SessionDep, settings: SettingsDe
     "/raw",
     operation_id="receiveRawMessage",
     responses=INBOUND_RESPONSES,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "description": "One raw message, signed the Standard Webhooks way with FOLLOWUP_INBOUND_MAIL_SECRET.",
-            "content": {RFC822: {"schema": {"type": "string"}, "example": EXAMPLE_MESSAGE}},
-        }
-    },
+    openapi_extra=documented_body(
+        "One raw message, signed the Standard Webhooks way with FOLLOWUP_INBOUND_MAIL_SECRET.", RAW_MESSAGE_CONTENT
+    ),
 )
 def receive_raw(request: Request, session: SessionDep, settings: SettingsDep, body: Body) -> InboundResult:
     """A message from your own mail server or a Cloudflare Email Worker, signed with the

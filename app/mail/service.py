@@ -391,19 +391,16 @@ def _decide_invite(
             return
         plan.events.append(Planned(EventType.ROUND_CANCELLED, fields={"invite_uid": uid}))
         return
-    start, end = invite.get("start"), invite.get("end")
-    if start is None:
+    if invite.get("start") is None:
         plan.reason = NO_START
         return
-    starts_at = datetime.fromisoformat(start)
+    starts_at, minutes = _round_of(invite)
     if not EARLIEST <= starts_at <= LATEST:
         plan.reason = NO_START
         return
     fields: dict[str, Any] = {"interview_at": starts_at, "invite_uid": uid}
-    if end is not None:
-        minutes = int((datetime.fromisoformat(end) - starts_at).total_seconds() // 60)
-        if 1 <= minutes <= 24 * 60:
-            fields["duration_minutes"] = minutes
+    if minutes is not None:
+        fields["duration_minutes"] = minutes
     plan.events.append(Planned(EventType.ROUND_SCHEDULED, fields=fields))
     if not recorded:
         people = [(invite.get("organizer"), Role.COORDINATOR)] + [
@@ -433,6 +430,16 @@ def _decide_outbound(
     thanks = not state.thank_you_sent and record.date <= state.ends_at + window
     kind = EventType.THANK_YOU_SENT if thanks else EventType.STATUS_CHECK_SENT
     plan.events.append(Planned(kind, contact_id=contact.id, fields={"channel": "email"}))
+
+
+def _round_of(invite: dict[str, Any]) -> tuple[datetime, int | None]:
+    """A recorded invite's start and length in minutes (None when it gives no end, or one
+    no round can have)."""
+    starts_at = datetime.fromisoformat(invite["start"])
+    if not invite.get("end"):
+        return starts_at, None
+    minutes = int((datetime.fromisoformat(invite["end"]) - starts_at).total_seconds() // 60)
+    return starts_at, minutes if 1 <= minutes <= 24 * 60 else None
 
 
 def _name(display: str | None, address: str) -> str:
@@ -555,7 +562,7 @@ def interview_from_invite(
     """An interview's fields and contacts from a recorded invite; what the body gives
     (`given`, the fields it set) wins over the invite, and the invite over the defaults."""
     invite = record.invite or {}
-    starts_at = datetime.fromisoformat(invite["start"])
+    starts_at, minutes = _round_of(invite)
     organizer = invite.get("organizer")
     domain = (organizer or {}).get("address", record.sender or "").rpartition("@")[2]
     made: dict[str, Any] = {
@@ -567,10 +574,8 @@ def interview_from_invite(
     }
     if invite.get("timezone"):
         made["timezone"] = invite["timezone"]
-    if invite.get("end"):
-        minutes = int((datetime.fromisoformat(invite["end"]) - starts_at).total_seconds() // 60)
-        if 1 <= minutes <= 24 * 60:
-            made["duration_minutes"] = minutes
+    if minutes is not None:
+        made["duration_minutes"] = minutes
     people = [(organizer, Role.COORDINATOR)] + [(person, Role.INTERVIEWER) for person in invite.get("attendees", [])]
     known = {str(contact.get("email") or "").lower() for contact in contacts}
     for person, role in people:
