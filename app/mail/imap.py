@@ -157,8 +157,10 @@ def _translated(*, logging_in: bool = False) -> Iterator[None]:
         raise ProtocolFailure(_answer(error)) from error
     except ssl.SSLCertVerificationError as error:
         raise LoginFailed(f"the server's certificate is not trusted: {error.verify_message}") from error
-    except UnicodeEncodeError as error:  # LOGIN's strings are ASCII
-        raise LoginFailed("the server offers no login for a user name or password beyond ASCII") from error
+    except UnicodeEncodeError as error:  # imaplib sends commands in ASCII
+        if logging_in:
+            raise LoginFailed("the server offers no login for a user name or password beyond ASCII") from error
+        raise ProtocolFailure(f"a command that cannot be sent in ASCII: {error}") from error
     except (OSError, EOFError) as error:  # refused, reset, timed out, TLS failures on the way
         raise ServerUnavailable(str(error) or type(error).__name__) from error
 

@@ -121,6 +121,20 @@ def test_without_auth_plain_login_quotes_the_user_name(dovecot: Dovecot) -> None
     assert b'LOGIN "me \\"here\\"" "sec ret"\r\n' in b"".join(server.received)
 
 
+def test_without_auth_plain_a_password_beyond_ascii_is_a_refused_login(dovecot: Dovecot) -> None:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(dovecot.root / "cert.pem", dovecot.root / "key.pem")
+    server = ScriptedServer(b"IMAP4rev1", tls=tls)
+    trusting = dovecot.ssl_context()
+    account = Account(HOST, server.port, Security.TLS, "me", "pässwört", timeout=5, ssl_context=trusting)
+    try:
+        with pytest.raises(LoginFailed, match="beyond ASCII"):
+            imap.check_login(account)
+    finally:
+        server.close()
+    assert not any(b"LOGIN" in line for line in server.received)
+
+
 @pytest.mark.parametrize("username, password", [("me\r\nA1 DELETE INBOX", "secret"), ("me", "se\ncret")])
 def test_line_breaks_never_reach_the_server(username: str, password: str) -> None:
     with pytest.raises(LoginFailed, match="line break"):
