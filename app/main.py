@@ -19,6 +19,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app.auth.cache import KeyCache
 from app.auth.dependencies import SECURITY_SCHEME, SECURITY_SCHEME_NAME, current_user
+from app.auth.oidc import TokenVerifier
 from app.auth.router import router as api_keys_router
 from app.calendar.router import router as calendar_router
 from app.contacts.router import router as contacts_router
@@ -106,6 +107,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = HttpMetrics()
     app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+    app.state.oidc = (
+        TokenVerifier(
+            issuer=settings.oidc_issuer,
+            audience=settings.oidc_audience or "",
+            leeway_seconds=settings.oidc_leeway_seconds,
+        )
+        if settings.oidc_issuer
+        else None
+    )
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute) if settings.rate_limit_per_minute else None
     install_error_handlers(app)
     app.add_middleware(idempotency.IdempotencyMiddleware)

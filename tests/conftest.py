@@ -32,8 +32,9 @@ from app.core.database import WRITE_OPTION
 from app.main import create_app
 from app.models import metadata
 
-# The real IMAP server (one per test session) and its fixtures, for the tests that need it.
-pytest_plugins = ["mail.dovecot"]
+# The real IMAP server (one per test session) and the OpenID Provider, with their fixtures,
+# for the tests that need them.
+pytest_plugins = ["mail.dovecot", "oidc.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 # The specifications and reference texts, checked out beside the repository.

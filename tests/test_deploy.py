@@ -27,7 +27,7 @@ from app.rules import Action, EventType
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-DOCS = ("configuration.md", "operations.md", "architecture.md", "deploy.md", "benchmarks.md")
+DOCS = ("configuration.md", "operations.md", "architecture.md", "deploy.md", "benchmarks.md", "auth.md")
 README_MAX_BYTES = 8000
 
 

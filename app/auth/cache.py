@@ -7,6 +7,9 @@ query nor a worker thread. Revoking a key (`DELETE /v1/api-keys/{id}`) forgets i
 in the process that served the DELETE; other processes of the same deployment keep
 accepting it until their entry runs out, `FOLLOWUP_AUTH_CACHE_SECONDS` at most (0 turns
 the cache off).
+
+Verified OpenID Connect access tokens are kept here too, under the hash of the token, for
+no longer than the token has left to live.
 """
 
 from __future__ import annotations
@@ -23,11 +26,18 @@ from app.users.models import User
 @dataclass(frozen=True)
 class Verified:
     """A key that verified: its row's id and hash (the rate limit's bucket), and its user
-    (detached from any session; routes read its attributes only)."""
+    (detached from any session; routes read its attributes only). For an access token:
+    no row id, the token's hash, and the rate limit's bucket is the user's (a frontend's
+    tokens change every hour or so, its user does not)."""
 
     key_id: str
     key_hash: str
     user: User
+    bucket: str | None = None
+
+    @property
+    def rate_bucket(self) -> str:
+        return self.bucket or self.key_hash
 
 
 class KeyCache:
@@ -58,11 +68,14 @@ class KeyCache:
             self._entries.move_to_end(key_hash)
             return verified
 
-    def put(self, verified: Verified) -> None:
-        if not self.enabled:
+    def put(self, verified: Verified, *, at_most_seconds: float | None = None) -> None:
+        """Keep `verified` for `ttl` seconds, or `at_most_seconds` when that is shorter
+        (what an access token has left to live)."""
+        ttl = self.ttl if at_most_seconds is None else min(self.ttl, at_most_seconds)
+        if not self.enabled or ttl <= 0:
             return
         with self._lock:
-            self._entries[verified.key_hash] = (self.clock() + self.ttl, verified)
+            self._entries[verified.key_hash] = (self.clock() + ttl, verified)
             self._entries.move_to_end(verified.key_hash)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
@@ -71,6 +84,12 @@ class KeyCache:
         """Drop the key with this row id (it was revoked)."""
         with self._lock:
             for key_hash in [h for h, (_, v) in self._entries.items() if v.key_id == key_id]:
+                del self._entries[key_hash]
+
+    def forget_user(self, user_id: str) -> None:
+        """Drop every key and token of this user (it was erased)."""
+        with self._lock:
+            for key_hash in [h for h, (_, v) in self._entries.items() if v.user.id == user_id]:
                 del self._entries[key_hash]
 
     def clear(self) -> None:

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.security.utils import get_authorization_scheme_param
+from sqlalchemy.exc import IntegrityError
 
 from app.auth import service
 from app.auth.cache import KeyCache, Verified
+from app.auth.oidc import InvalidToken, TokenVerifier, looks_like_jwt
 from app.core.limits import RateLimiter
 from app.core.observability import RESPONSE_HEADERS_SCOPE_KEY, USER_ID_SCOPE_KEY
 from app.core.problems import TooManyRequests, Unauthorized
@@ -41,8 +45,38 @@ async def verified(app: FastAPI, key: str) -> Verified | None:
     return found
 
 
+async def token_verified(app: FastAPI, verifier: TokenVerifier, token: str) -> Verified:
+    """An OpenID Connect access token, verified (app.auth.oidc), and its subject's user,
+    made on the subject's first token; remembered in the process's cache for at most what
+    the token has left to live."""
+    cache: KeyCache = app.state.key_cache
+    token_hash = service.hash_key(token)
+    found = cache.get(token_hash)
+    if found is not None:
+        return found
+    # In a worker thread: it may fetch the provider's keys.
+    claims = await anyio.to_thread.run_sync(verifier.verify, token)
+    if claims is None:
+        raise InvalidToken("The access token is not valid.")
+    database: Database = app.state.database
+    found = await database.lookup(partial(service.token_user, claims=claims, token_hash=token_hash))
+    if found is None:
+        try:
+            found = await database.lookup(
+                partial(service.provision_token_user, claims=claims, token_hash=token_hash), writes=True
+            )
+        except IntegrityError:
+            # Another request made the same subject's user in the meantime.
+            found = await database.lookup(partial(service.token_user, claims=claims, token_hash=token_hash))
+            if found is None:
+                raise
+    cache.put(found, at_most_seconds=claims.expires_at - time.time())
+    return found
+
+
 async def current_user(request: Request) -> User:
-    """The request's API key, verified (`verified`), and its rate limit.
+    """The request's API key or OpenID Connect access token, verified (`verified`,
+    `token_verified`), and its rate limit.
 
     It reads the `Authorization` header itself, as FastAPI's HTTPBearer would, rather than
     depend on HTTPBearer: every dependency FastAPI resolves costs each request as much as
@@ -50,15 +84,20 @@ async def current_user(request: Request) -> User:
     key = bearer_key(request.headers.get("authorization"))
     if key is None:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
-    found = await verified(request.app, key)
+    oidc: TokenVerifier | None = request.app.state.oidc
+    found: Verified | None
+    if oidc is not None and looks_like_jwt(key):
+        found = await token_verified(request.app, oidc, key)
+    else:
+        found = await verified(request.app, key)
     if found is None:
         raise Unauthorized("The API key is not valid.")
     request.scope[USER_ID_SCOPE_KEY] = found.user.id
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
-        # Keyed on the key's hash: each key has its own budget, and a key that does not
-        # verify never gets a bucket.
-        allowance = limiter.hit(found.key_hash)
+        # Keyed on the key's hash (a token's user): each key has its own budget, and a key
+        # that does not verify never gets a bucket.
+        allowance = limiter.hit(found.rate_bucket)
         request.scope[RESPONSE_HEADERS_SCOPE_KEY] = allowance.raw_headers()
         if not allowance.allowed:
             raise TooManyRequests(

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from app.auth import repository
 from app.auth.cache import Verified
 from app.auth.models import ApiKey
+from app.auth.oidc import TokenClaims
 from app.core.pagination import decode_cursor, page
 from app.core.problems import NotFound
 from app.users import service as user_service
@@ -69,6 +70,29 @@ def verify(session: Session, *, key: str) -> Verified | None:
         return None
     user, api_key = found
     return Verified(key_id=api_key.id, key_hash=api_key.key_hash, user=user)
+
+
+def token_user(session: Session, *, claims: TokenClaims, token_hash: str) -> Verified | None:
+    """The user of a verified access token's subject, None when it has none yet."""
+    user = user_service.get_by_subject(session, issuer=claims.issuer, subject=claims.subject)
+    return None if user is None else _token_verified(user, token_hash)
+
+
+def provision_token_user(session: Session, *, claims: TokenClaims, token_hash: str) -> Verified:
+    """The user of a verified access token's subject, made now on its first token (in a
+    write transaction: on SQLite no other writer runs between the look and the insert; on
+    Postgres a concurrent first token of the same subject fails on the unique (issuer,
+    subject) and the caller looks again)."""
+    user = user_service.get_by_subject(session, issuer=claims.issuer, subject=claims.subject)
+    if user is None:
+        user = user_service.create_for_subject(
+            session, issuer=claims.issuer, subject=claims.subject, email=claims.email
+        )
+    return _token_verified(user, token_hash)
+
+
+def _token_verified(user: User, token_hash: str) -> Verified:
+    return Verified(key_id="", key_hash=token_hash, user=user, bucket=f"user:{user.id}")
 
 
 def list_page(session: Session, *, user: User, limit: int, cursor: str | None) -> tuple[Sequence[ApiKey], str | None]:

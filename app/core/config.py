@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     # A verified API key is remembered in the process this long (app.auth.cache): a key
     # revoked through another process keeps working there for at most this long. 0: off.
     auth_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    # OpenID Connect access tokens (app.auth.oidc, docs/auth.md): the provider's issuer (its
+    # keys found through discovery), the audience its tokens must name, and the client id
+    # Swagger UI signs in with. Without an issuer only API keys authenticate.
+    oidc_issuer: str | None = Field(default=None, min_length=1)
+    oidc_audience: str | None = Field(default=None, min_length=1)
+    oidc_client_id: str | None = Field(default=None, min_length=1)
+    # Clock skew forgiven on a token's exp and nbf; more than a minute would keep expired
+    # tokens working.
+    oidc_leeway_seconds: float = Field(default=30.0, ge=0, le=60)
     # Once started, leave what startup built out of the garbage collector's full scans
     # (app.main).
     gc_freeze: bool = True
@@ -113,6 +122,13 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [item.strip() for item in text.split(",") if item.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _oidc_needs_an_audience(self) -> Settings:
+        # A token for any audience of the provider (another API's) must never be accepted.
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError("FOLLOWUP_OIDC_ISSUER needs FOLLOWUP_OIDC_AUDIENCE")
+        return self
 
     @property
     def answered_hosts(self) -> frozenset[str]:

@@ -91,15 +91,15 @@ class Database:
             limiters[name] = CapacityLimiter(size)
         return limiters[name]
 
-    async def lookup(self, work: Callable[[Session], T]) -> T:
+    async def lookup(self, work: Callable[[Session], T], *, writes: bool = False) -> T:
         """A short read in a transaction of its own, before the request's unit of work
-        (an API key's verification): in one of `LOOKUP_THREADS` worker threads kept
-        beside the slots' (so a lookup never takes a thread a slot holder needs), waited
-        for like a slot."""
+        (an API key's verification; with `writes`, the user an access token's first use
+        creates): in one of `LOOKUP_THREADS` worker threads kept beside the slots' (so a
+        lookup never takes a thread a slot holder needs), waited for like a slot."""
         lookups = self._limiter("lookups", LOOKUP_THREADS)
         await self._acquire(lookups)
         try:
-            return await anyio.to_thread.run_sync(_read, self.engine, work)
+            return await anyio.to_thread.run_sync(_read, self.engine, work, writes)
         finally:
             lookups.release()
 
@@ -142,8 +142,8 @@ class Database:
         self.engine.dispose()
 
 
-def _read(engine: Engine, work: Callable[[Session], T]) -> T:
-    with unit_of_work(engine, writes=False) as session:
+def _read(engine: Engine, work: Callable[[Session], T], writes: bool = False) -> T:
+    with unit_of_work(engine, writes=writes) as session:
         return work(session)
 
 

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.users.models import User
 
 
 def get_by_email(session: Session, *, email: str) -> User | None:
-    return session.exec(select(User).where(User.email == email)).first()
+    """The user made with this email by `followup users create`; users of OpenID Connect
+    subjects are never found by email (their provider vouches for it, not this service)."""
+    return session.exec(select(User).where(User.email == email, col(User.oidc_issuer).is_(None))).first()
+
+
+def get_by_subject(session: Session, *, issuer: str, subject: str) -> User | None:
+    return session.exec(select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)).first()
 
 
 def lock(session: Session, *, user_id: str) -> None:

@@ -22,3 +22,13 @@ def create(session: Session, *, email: str) -> User:
 
 def get_by_email(session: Session, *, email: str) -> User | None:
     return repository.get_by_email(session, email=email.strip().lower())
+
+
+def get_by_subject(session: Session, *, issuer: str, subject: str) -> User | None:
+    return repository.get_by_subject(session, issuer=issuer, subject=subject)
+
+
+def create_for_subject(session: Session, *, issuer: str, subject: str, email: str) -> User:
+    """The user of an OpenID Connect subject's first token. Its email is the token's, as
+    the provider vouches for it, and may be another user's too."""
+    return repository.add(session, user=User(email=email, oidc_issuer=issuer, oidc_subject=subject))
