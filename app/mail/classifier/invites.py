@@ -8,7 +8,8 @@ icalendar maintains, so that a start keeps meaning the same instant across a cha
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import datetime, time, timedelta, tzinfo
 from email.message import Message
 from functools import lru_cache
@@ -16,13 +17,16 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 from icalendar.parser import Contentlines
+from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from app.mail.classifier import parse
 from app.mail.classifier.facts import Invite, Person
 
+_ICALENDAR_ZONES = threading.Lock()
 _CALENDAR_TYPES = ("text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics")
 _NAME = re.compile(r"[A-Za-z0-9-]+(?=[;:])")
+_TZID_PARAM = re.compile(r';TZID=("[^"]*"|[^;:]*)', re.IGNORECASE)
 _BOUNDARY = re.compile(r"(BEGIN|END):([A-Za-z0-9-]+)", re.IGNORECASE)
 # Text an event carries that nothing here reads. icalendar reads an event's properties
 # leniently (one it cannot read is set aside, never raised), so leaving these out changes
@@ -46,7 +50,7 @@ def find(message: Message, own: frozenset[str], fallback: tzinfo) -> Invite | No
 
 def _read(data: bytes, method_param: str | None, own: frozenset[str], fallback: tzinfo) -> Invite | None:
     try:
-        calendar = icalendar.Calendar.from_ical(_without_unread_text(data))
+        calendar = _parse(data)
         events = calendar.walk("VEVENT")
         if not events:
             return None
@@ -77,13 +81,38 @@ def _read(data: bytes, method_param: str | None, own: frozenset[str], fallback: 
         return None
 
 
-def _without_unread_text(data: bytes) -> bytes:
+def _parse(data: bytes) -> icalendar.Calendar:
+    """The calendar, read as a new process would read it.
+
+    icalendar keeps, for the life of the process, the first VTIMEZONE it parsed for each
+    zone name it does not know, and reads every later time of that name with it: an invite
+    would take the zone of another message (another user's) of the same name, or one it
+    does not have. Times in zones known by name (IANA, Windows) are read here with that
+    zone, whatever icalendar made of them; for a calendar that names any other zone,
+    icalendar's zones are set anew first, under a lock, so that it reads the calendar's own."""
+    lines = [str(line) for line in Contentlines.from_ical(data) if line]  # type: ignore[no-untyped-call]
+    text = _without_unread_text(data, lines)
+    only_known = all(iana_zone(name) is not None for line in lines for name in _zone_names(line))
+    with _ICALENDAR_ZONES:
+        if not only_known:
+            tzp.use_default()
+        return icalendar.Calendar.from_ical(text)
+
+
+def _zone_names(line: str) -> Iterator[str]:
+    """The zone names a content line gives: its TZID parameters, or its value as a TZID."""
+    for found in _TZID_PARAM.finditer(line):
+        yield found.group(1)
+    if line[:5].upper() in ("TZID:", "TZID;"):
+        yield line.partition(":")[2]
+
+
+def _without_unread_text(data: bytes, lines: list[str]) -> bytes:
     """The calendar without the lines of its events that are never read: their text and
-    the vendors' ``X-`` properties. The lines are icalendar's own (unfolded) content lines;
-    a calendar whose structure is anything but plain (a line that does not start with a
+    the vendors' ``X-`` properties. ``lines`` are icalendar's own content lines of ``data``
+    (unfolded); a calendar whose structure is anything but plain (a line that does not start with a
     name, a BEGIN or END with parameters, an END without a BEGIN) is returned whole, and a
     line that mentions ``VALUE=`` is kept, since that could give it a type read strictly."""
-    lines = [str(line) for line in Contentlines.from_ical(data) if line]  # type: ignore[no-untyped-call]
     kept: list[str] = []
     open_components: list[str] = []
     for line in lines:

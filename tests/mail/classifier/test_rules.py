@@ -8,6 +8,7 @@ from email.message import Message
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar.parser import Contentlines
 
 from app.mail.classifier import Direction, Kind, NotAMessage, Person, classify, invites, parse
 
@@ -256,6 +257,27 @@ def test_an_invite_with_a_custom_zone_keeps_its_offsets() -> None:
     assert found.organizer is None  # two organizers: none is believed
 
 
+def test_a_custom_zone_is_read_from_the_message_itself() -> None:
+    """icalendar keeps the first VTIMEZONE it sees for a name it does not know, for the
+    life of the process; a message is read with its own, whatever came before."""
+
+    def custom(offset: str) -> str:
+        return (
+            f"BEGIN:VTIMEZONE\nTZID:Company Time\nBEGIN:STANDARD\nDTSTART:16010101T000000\n"
+            f"TZOFFSETFROM:{offset}\nTZOFFSETTO:{offset}\nEND:STANDARD\nEND:VTIMEZONE\n"
+        )
+
+    event = "UID:z{n}\nDTSTART;TZID=Company Time:20260320T100000\n"
+    first = invite_of(event.format(n=1), timezone=custom("+0100")).invite
+    second = invite_of(event.format(n=2), timezone=custom("-0300")).invite
+    without = invite_of(event.format(n=3)).invite
+    assert first is not None and second is not None and without is not None
+    assert first.start is not None and first.start.utcoffset() == timedelta(hours=1)
+    assert second.start is not None and second.start.utcoffset() == timedelta(hours=-3)
+    # No VTIMEZONE: a floating time, in the zone of the message's Date.
+    assert without.start == datetime(2026, 3, 20, 10, tzinfo=timezone(timedelta(hours=-5)))
+
+
 # icalendar warns that it guesses the zone of a vendor-prefixed TZID, as RFC 5545 3.2.19 allows.
 @pytest.mark.filterwarnings("ignore::UserWarning:icalendar")
 def test_floating_all_day_utc_and_global_zone_ids() -> None:
@@ -272,6 +294,12 @@ def test_floating_all_day_utc_and_global_zone_ids() -> None:
     assert unique.start == datetime(2026, 3, 20, 10, tzinfo=ZoneInfo("Europe/Paris"))
 
 
+def text_read(calendar: str) -> str:
+    """What icalendar is given of the calendar."""
+    lines = [str(line) for line in Contentlines.from_ical(calendar.encode()) if line]
+    return invites._without_unread_text(calendar.encode(), lines).decode()
+
+
 def test_the_text_of_an_event_is_not_parsed() -> None:
     calendar = (
         "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nX-WR-CALNAME:Work\r\nBEGIN:VEVENT\r\nUID:u1\r\n"
@@ -279,7 +307,7 @@ def test_the_text_of_an_event_is_not_parsed() -> None:
         "X-ALT-DESC;VALUE=DURATION:PT1H\r\nDTSTART:20260320T100000Z\r\nBEGIN:VALARM\r\nSUMMARY:Soon\r\n"
         "END:VALARM\r\nLOCATION:Room 1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
-    assert invites._without_unread_text(calendar.encode()).decode().split("\r\n") == [
+    assert text_read(calendar).split("\r\n") == [
         "BEGIN:VCALENDAR",
         "METHOD:REQUEST",
         "X-WR-CALNAME:Work",
@@ -295,8 +323,8 @@ def test_the_text_of_an_event_is_not_parsed() -> None:
     ]
     # Anything but a plain structure is left whole for icalendar to judge.
     for odd in ("BEGIN;X=1:VEVENT", "END:VEVENT\r\nEND:VCALENDAR\r\nEND:VCALENDAR", '"UID":u1'):
-        whole = calendar.replace("BEGIN:VEVENT", odd).encode()
-        assert invites._without_unread_text(whole) == whole
+        whole = calendar.replace("BEGIN:VEVENT", odd)
+        assert text_read(whole) == whole
 
 
 def test_calendar_parts_that_are_no_invite() -> None:
