@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from app.core.config import Settings, get_settings
@@ -26,16 +26,24 @@ class SchemaMissing(Exception):
 
 
 @contextmanager
-def _write_session(settings: Settings) -> Iterator[Session]:
+def _migrated_engine(settings: Settings) -> Iterator[Engine]:
     engine = create_db_engine(settings.model_copy(update={"thread_pool_size": 1}))
     try:
         # A database that was never migrated has no alembic_version table.
         if not inspect(engine).has_table("alembic_version"):
             raise SchemaMissing(make_url(settings.database_url).render_as_string(hide_password=True))
-        with Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: True}) as session:
-            yield session
+        yield engine
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _write_session(settings: Settings) -> Iterator[Session]:
+    with (
+        _migrated_engine(settings) as engine,
+        Session(engine, expire_on_commit=False, execution_options={WRITE_OPTION: True}) as session,
+    ):
+        yield session
 
 
 def users_create(email: str, settings: Settings) -> int:
@@ -82,6 +90,32 @@ def local_user(settings: Settings) -> int:
     print(f"Paste this key into Swagger UI ({_docs_url(settings)}, button Authorize),")
     print("or send it as the header `Authorization: Bearer <key>`.")
     return users_create(LOCAL_EMAIL, settings)
+
+
+def mailboxes_rekey(settings: Settings) -> int:
+    """After a key rotation: the mailbox passwords that only FOLLOWUP_SECRET_KEY_PREVIOUS
+    reads, written again under FOLLOWUP_SECRET_KEY (docs/mail.md). Exits 1 when a password
+    neither key reads is left (a wrong previous key, or one older than it)."""
+    from app.mailboxes import service as mailbox_service
+
+    with _migrated_engine(settings) as engine:
+        try:
+            found = mailbox_service.rekey(engine, settings)
+        except mailbox_service.NoSecretKey as error:
+            print(f"error: {error.detail}", file=sys.stderr)
+            return 1
+    print(
+        f"{found.rekeyed} mailbox passwords written again under FOLLOWUP_SECRET_KEY, {found.current} under it already."
+    )
+    if found.unreadable:
+        print(
+            f"error: {len(found.unreadable)} mailbox passwords are read by neither FOLLOWUP_SECRET_KEY nor "
+            "FOLLOWUP_SECRET_KEY_PREVIOUS; their users must give them again (PATCH): " + ", ".join(found.unreadable),
+            file=sys.stderr,
+        )
+        return 1
+    print("Nothing is left under the previous key: FOLLOWUP_SECRET_KEY_PREVIOUS can be removed.")
+    return 0
 
 
 def openapi() -> int:
@@ -163,6 +197,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     users.add_parser("local", help="create the local user of `make run` the first time")
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("create", help="a new API key for a user; printed on the last line").add_argument("email")
+    mailboxes = commands.add_parser("mailboxes", help="connected IMAP mailboxes").add_subparsers(
+        dest="mailboxes_command", required=True
+    )
+    mailboxes.add_parser(
+        "rekey", help="write the passwords FOLLOWUP_SECRET_KEY_PREVIOUS encrypted again under FOLLOWUP_SECRET_KEY"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "openapi":
@@ -175,6 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "users":
             return users_create(args.email, settings) if args.users_command == "create" else local_user(settings)
+        if args.command == "mailboxes":
+            return mailboxes_rekey(settings)
         return keys_create(args.email, settings)
     except SchemaMissing as missing:
         print(

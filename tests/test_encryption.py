@@ -37,3 +37,43 @@ def test_a_short_key_stops_the_settings() -> None:
     with pytest.raises(ValidationError, match="secret_key"):
         Settings(secret_key="too short")
     assert Settings(secret_key=KEY).secret_key is not None
+
+
+OLD = "o" * 32
+
+
+def test_a_rotated_key_reads_what_the_previous_one_wrote_and_writes_only_with_the_new_one() -> None:
+    token = cipher(OLD).encrypt("pässwörd", context="mailbox-1")
+    rotated = cipher(KEY, OLD)
+    assert rotated.decrypt(token, context="mailbox-1") == "pässwörd"
+    with pytest.raises(CannotDecrypt):
+        cipher(KEY).decrypt(token, context="mailbox-1")
+    # The previous key is never written with.
+    written = rotated.encrypt("new", context="mailbox-1")
+    assert cipher(KEY).decrypt(written, context="mailbox-1") == "new"
+    with pytest.raises(CannotDecrypt):
+        cipher(OLD).decrypt(written, context="mailbox-1")
+    # Still bound to its owner under either key.
+    with pytest.raises(CannotDecrypt):
+        rotated.decrypt(token, context="mailbox-2")
+
+
+def test_rekeyed_writes_again_under_the_new_key_only_what_the_previous_one_reads() -> None:
+    rotated = cipher(KEY, OLD)
+    old_token = cipher(OLD).encrypt("secret", context="m")
+    new_token = rotated.rekeyed(old_token, context="m")
+    assert new_token is not None and new_token != old_token
+    assert cipher(KEY).decrypt(new_token, context="m") == "secret"
+    assert rotated.rekeyed(new_token, context="m") is None  # under the current key already
+    with pytest.raises(CannotDecrypt):
+        rotated.rekeyed(cipher("x" * 32).encrypt("secret", context="m"), context="m")
+    with pytest.raises(CannotDecrypt):
+        cipher(KEY).rekeyed(old_token, context="m")  # no previous key: nothing reads it
+
+
+def test_a_previous_key_alone_writes_nothing_and_a_short_one_stops_the_settings() -> None:
+    with pytest.raises(MissingSecretKey):
+        cipher(None, OLD)
+    with pytest.raises(ValidationError, match="secret_key_previous"):
+        Settings(secret_key=KEY, secret_key_previous="too short")
+    assert Settings(secret_key=KEY, secret_key_previous=OLD).secret_key_previous is not None

@@ -110,8 +110,11 @@ class Settings(BaseSettings):
     gc_freeze: bool = True
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Encrypts the secrets the service must read back (mailbox passwords, app.core.encryption);
-    # without it they cannot be stored. Changing it makes what it encrypted unreadable.
+    # without it they cannot be stored. Changing it makes what it encrypted unreadable, unless
+    # the old key stays as secret_key_previous: read with it, never written with it, until
+    # `followup mailboxes rekey` has written everything again with the new key.
     secret_key: SecretStr | None = Field(default=None, min_length=32)
+    secret_key_previous: SecretStr | None = Field(default=None, min_length=32)
 
     @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod

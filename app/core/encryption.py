@@ -4,6 +4,10 @@ AES-256-GCM under a key derived from `FOLLOWUP_SECRET_KEY`.
 Each value is bound to what it belongs to (`context`, such as the mailbox's id): a value
 copied to another row does not decrypt there. The stored form is `v1.` and the URL-safe
 base64 of the 12-byte nonce followed by the ciphertext and its tag.
+
+Keys are rotated with a previous key (`FOLLOWUP_SECRET_KEY_PREVIOUS`): values are read with
+the current key, else the previous one, and always written with the current one; `rekeyed`
+gives a value read with the previous key again under the current one.
 """
 
 from __future__ import annotations
@@ -40,12 +44,26 @@ class CannotDecrypt(ValueError):
     """The value was encrypted with another key, for another context, or was altered."""
 
 
+def _aead(secret_key: str, setting: str) -> AESGCM:
+    if len(secret_key) < MIN_KEY_CHARS:
+        raise ValueError(f"{setting} must be at least {MIN_KEY_CHARS} characters")
+    return AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_INFO).derive(secret_key.encode()))
+
+
+def _open(aead: AESGCM, token: str, context: str) -> str:
+    if not token.startswith(VERSION):
+        raise CannotDecrypt("not a value this service encrypted")
+    try:
+        raw = base64.urlsafe_b64decode(token[len(VERSION) :].encode("ascii"))
+        return aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode()).decode()
+    except (InvalidTag, binascii.Error, UnicodeError, ValueError) as error:
+        raise CannotDecrypt("encrypted with another key or for another owner, or altered") from error
+
+
 class Cipher:
-    def __init__(self, secret_key: str) -> None:
-        if len(secret_key) < MIN_KEY_CHARS:
-            raise ValueError(f"FOLLOWUP_SECRET_KEY must be at least {MIN_KEY_CHARS} characters")
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_INFO).derive(secret_key.encode())
-        self._aead = AESGCM(key)
+    def __init__(self, secret_key: str, previous_key: str | None = None) -> None:
+        self._aead = _aead(secret_key, "FOLLOWUP_SECRET_KEY")
+        self._previous = _aead(previous_key, "FOLLOWUP_SECRET_KEY_PREVIOUS") if previous_key else None
 
     def encrypt(self, plaintext: str, *, context: str) -> str:
         nonce = os.urandom(NONCE_BYTES)
@@ -53,17 +71,29 @@ class Cipher:
         return VERSION + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
     def decrypt(self, token: str, *, context: str) -> str:
-        if not token.startswith(VERSION):
-            raise CannotDecrypt("not a value this service encrypted")
+        """The value, read with the current key, else with the previous one."""
         try:
-            raw = base64.urlsafe_b64decode(token[len(VERSION) :].encode("ascii"))
-            return self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode()).decode()
-        except (InvalidTag, binascii.Error, UnicodeError, ValueError) as error:
-            raise CannotDecrypt("encrypted with another key or for another owner, or altered") from error
+            return _open(self._aead, token, context)
+        except CannotDecrypt:
+            if self._previous is None:
+                raise
+            return _open(self._previous, token, context)
+
+    def rekeyed(self, token: str, *, context: str) -> str | None:
+        """`token` encrypted again with the current key when only the previous key reads it;
+        None when the current key reads it already. CannotDecrypt when neither does."""
+        try:
+            _open(self._aead, token, context)
+        except CannotDecrypt:
+            if self._previous is None:
+                raise
+            return self.encrypt(_open(self._previous, token, context), context=context)
+        return None
 
 
-def cipher(secret_key: str | None) -> Cipher:
-    """The cipher of the configured key; MissingSecretKey without one."""
+def cipher(secret_key: str | None, previous_key: str | None = None) -> Cipher:
+    """The cipher of the configured keys; MissingSecretKey without a current one (a previous
+    key alone only reads, and nothing could be written)."""
     if not secret_key:
         raise MissingSecretKey
-    return Cipher(secret_key)
+    return Cipher(secret_key, previous_key)

@@ -77,3 +77,12 @@ def get_leased(session: Session, *, mailbox_id: str, lease_token: str) -> Mailbo
     over by another worker after the lease ran out)."""
     query = select(Mailbox).where(Mailbox.id == mailbox_id, Mailbox.lease_token == lease_token).with_for_update()
     return session.exec(query).first()
+
+
+def all_ids(session: Session) -> Sequence[str]:
+    return session.exec(select(Mailbox.id).order_by(col(Mailbox.id))).all()
+
+
+def get_locked(session: Session, *, mailbox_id: str) -> Mailbox | None:
+    """Any user's mailbox, locked until the transaction ends."""
+    return session.exec(select(Mailbox).where(Mailbox.id == mailbox_id).with_for_update()).first()

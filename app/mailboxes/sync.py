@@ -186,8 +186,8 @@ def run(engine: Engine, claimed: Claim, *, settings: Settings, clock: Callable[[
 def _sync(engine: Engine, claimed: Claim, *, settings: Settings, clock: Callable[[], datetime]) -> Result:
     if claimed.password is None:
         return Result(
-            error="The stored password cannot be read: FOLLOWUP_SECRET_KEY is missing or changed; "
-            "give the password again (PATCH).",
+            error="The stored password cannot be read: FOLLOWUP_SECRET_KEY is missing, or changed without "
+            "the key it was encrypted with as FOLLOWUP_SECRET_KEY_PREVIOUS; give the password again (PATCH).",
             refused=True,
         )
     try:

@@ -10,14 +10,17 @@ from typing import Any
 
 import pytest
 from conftest import Api
-from mail.dovecot import HOST, SENT_SPECIAL_USE, Dovecot, MailUser, message
+from mail.dovecot import HOST, SECRET_KEY, SENT_SPECIAL_USE, Dovecot, MailUser, message
+from pydantic import SecretStr
 from sqlalchemy import Engine, text
 from webhook_support import Clock
 
-from app.core.config import Settings
+from app import cli
+from app.core.config import Settings, get_settings
 from app.core.session import unit_of_work
 from app.mailboxes import sync as mailbox_sync
 from app.worker import Worker
+from mailboxes.support import stored_mailbox
 
 AUTHENTICATION_FAILED = "[AUTHENTICATIONFAILED] Authentication failed."
 MakeWorker = Callable[..., Worker]
@@ -268,3 +271,92 @@ def test_new_credentials_are_synced_at_once(
     api.patch(f"/v1/mailboxes/{mailbox['id']}", {"security": "starttls", "port": dovecot.imap_port})
     assert worker.sync_mailboxes() == 1
     assert api.get(f"/v1/mailboxes/{mailbox['id']}").json()["security"] == "starttls"
+
+
+NEW_KEY = "the key after the rotation, also long enough"
+
+
+@pytest.fixture
+def rekey_command(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], int]]:
+    """`followup mailboxes rekey` on the test database, the keys rotated in its environment."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("FOLLOWUP_SECRET_KEY", NEW_KEY)
+    monkeypatch.setenv("FOLLOWUP_SECRET_KEY_PREVIOUS", SECRET_KEY)
+    get_settings.cache_clear()
+    yield lambda: cli.main(["mailboxes", "rekey"])
+    get_settings.cache_clear()
+
+
+def test_a_rotated_key_keeps_the_mailbox_syncing_and_rekey_moves_it_to_the_new_key(
+    api: Api,
+    dovecot: Dovecot,
+    user: MailUser,
+    make_worker: MakeWorker,
+    clock: Clock,
+    rekey_command: Callable[[], int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    api.interview()
+    mailbox = connect(api, dovecot, user)  # its password encrypted under SECRET_KEY
+    url = f"/v1/mailboxes/{mailbox['id']}"
+    new_key_only = {"secret_key": SecretStr(NEW_KEY)}
+    rotated = new_key_only | {"secret_key_previous": SecretStr(SECRET_KEY)}
+
+    # The key changed without the old one kept: the password is lost, the user is asked again.
+    assert make_worker(**new_key_only).sync_mailboxes() == 1
+    state = api.get(url).json()
+    assert state["status"] == "error" and state["folders"] == []
+    assert "give the password again" in state["last_error"]
+    assert "FOLLOWUP_SECRET_KEY_PREVIOUS" in state["last_error"]
+
+    # The old key as the previous one: read again, synced, the error gone.
+    dovecot.append(user, "INBOX", reply("rotated"))
+    clock.advance(seconds=61)
+    assert make_worker(**rotated).sync_mailboxes() == 1
+    state = api.get(url).json()
+    assert (state["status"], state["last_error"]) == ("ok", None)
+    assert "<rotated@acme.example>" in arrived(api)
+
+    assert rekey_command() == 0
+    out = capsys.readouterr().out
+    assert "1 mailbox passwords written again under FOLLOWUP_SECRET_KEY, 0 under it already" in out
+    assert "FOLLOWUP_SECRET_KEY_PREVIOUS can be removed" in out
+
+    # The old key gone: the new one alone reads the password now.
+    dovecot.append(user, "INBOX", reply("rekeyed"))
+    clock.advance(seconds=61)
+    assert make_worker(**new_key_only).sync_mailboxes() == 1
+    state = api.get(url).json()
+    assert (state["status"], state["last_error"]) == ("ok", None)
+    assert "<rekeyed@acme.example>" in arrived(api)
+    assert rekey_command() == 0
+    assert "0 mailbox passwords written again under FOLLOWUP_SECRET_KEY, 1 under it already" in capsys.readouterr().out
+
+
+def test_rekey_covers_disabled_mailboxes_and_names_the_passwords_neither_key_reads(
+    api: Api,
+    engine: Engine,
+    dovecot: Dovecot,
+    user: MailUser,
+    make_worker: MakeWorker,
+    rekey_command: Callable[[], int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mailbox = connect(api, dovecot, user)
+    url = f"/v1/mailboxes/{mailbox['id']}"
+    assert api.patch(url, {"enabled": False}).json()["status"] == "disabled"
+    before = api.get(url)
+    unreadable = stored_mailbox(engine, email="me@example.com")  # under no key at all
+    assert rekey_command() == 1
+    captured = capsys.readouterr()
+    assert "1 mailbox passwords written again" in captured.out
+    assert "1 mailbox passwords are read by neither" in captured.err and unreadable in captured.err
+    # Nothing the API shows changed: the same representation, the same ETag.
+    after = api.get(url)
+    assert (after.json(), after.headers["etag"]) == (before.json(), before.headers["etag"])
+    # Enabled again, it syncs under the new key alone.
+    api.patch(url, {"enabled": True})
+    assert make_worker(secret_key=SecretStr(NEW_KEY)).sync_mailboxes() == 1
+    state = api.get(url).json()
+    assert (state["status"], state["last_error"]) == ("ok", None)
+
