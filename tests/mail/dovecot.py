@@ -390,6 +390,16 @@ class Dovecot:
         finally:
             imap.logout()
 
+    def append_many(self, user: MailUser, folder: str, raws: Sequence[bytes]) -> None:
+        """APPEND each message in turn over one connection (many messages, one login)."""
+        imap = self.connect(user)
+        try:
+            for raw in raws:
+                typ, data = imap.append(quoted(folder), None, None, raw)
+                assert typ == "OK", data
+        finally:
+            imap.logout()
+
     def flags(self, user: MailUser, folder: str) -> dict[int, set[str]]:
         """Each message's flags but \\Recent (which says only which session saw it first),
         by UID, read without changing them."""

@@ -4,6 +4,8 @@ that is down is retried, one worker at a time per mailbox; on both databases."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,11 +15,13 @@ from conftest import Api
 from mail.dovecot import HOST, SECRET_KEY, SENT_SPECIAL_USE, Dovecot, MailUser, message
 from pydantic import SecretStr
 from sqlalchemy import Engine, text
+from sqlmodel import Session, select
 from webhook_support import Clock
 
 from app import cli
 from app.core.config import Settings, get_settings
 from app.core.session import unit_of_work
+from app.mail.models import MailMessage
 from app.mailboxes import sync as mailbox_sync
 from app.worker import Worker
 from mailboxes.support import stored_mailbox
@@ -360,3 +364,63 @@ def test_rekey_covers_disabled_mailboxes_and_names_the_passwords_neither_key_rea
     state = api.get(url).json()
     assert (state["status"], state["last_error"]) == ("ok", None)
 
+
+def recorded(engine: Engine) -> dict[str, tuple[int, int]]:
+    """Per Message-ID, the rows mail intake wrote (duplicates included) and the events made."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT message_id, count(*) FROM mail_messages GROUP BY message_id")).all()
+        events = dict(
+            connection.execute(
+                text("SELECT message_id, count(*) FROM events WHERE message_id IS NOT NULL GROUP BY message_id")
+            ).all()
+        )
+    return {message_id: (count, events.get(message_id, 0)) for message_id, count in rows}
+
+
+def test_two_workers_on_one_mailbox_apply_each_message_once(
+    api: Api, engine: Engine, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker, clock: Clock
+) -> None:
+    """The second worker takes the mailbox over while the first is syncing it (its clock
+    runs a lease ahead: the first one's lease looks run out to it). Both sync at once; the
+    first stops at its next write, and every message is one record and one event."""
+    api.interview()
+    count = 150
+    dovecot.append_many(user, "INBOX", [reply(f"race-{number}") for number in range(count)])
+    mailbox = connect(api, dovecot, user)
+    first = make_worker()
+    ahead = mailbox_sync.LEASE + timedelta(seconds=1)
+    second = Worker(engine, first.settings, clock=lambda: clock() + ahead, jitter=lambda: 0.0)
+    failures: list[BaseException] = []
+
+    def sync_first() -> None:
+        try:
+            first.sync_mailboxes()
+        except BaseException as error:
+            failures.append(error)
+            raise
+
+    thread = threading.Thread(target=sync_first)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 30
+        while len(recorded(engine)) < 20 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert thread.is_alive(), "the first worker finished before the second could start"
+        # While the first holds the row for a write, the second's claim passes it over.
+        while second.sync_mailboxes() == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        thread.join(timeout=60)
+    finally:
+        second.close()
+    assert not thread.is_alive() and not failures
+    found = recorded(engine)
+    assert found == {f"<race-{number}@acme.example>": (1, 1) for number in range(count)}
+    # Each worker applied some: the first until the second took the mailbox over.
+    with Session(engine) as session:
+        times = session.exec(select(MailMessage.received_at)).all()
+    taken_over_at = clock() + ahead - timedelta(minutes=1)
+    by_first = [at for at in times if at < taken_over_at]
+    assert 20 <= len(by_first) < count
+    state = api.get(f"/v1/mailboxes/{mailbox['id']}").json()
+    assert (state["status"], state["last_error"]) == ("ok", None)
+    assert state["folders"][0]["last_uid"] == count
