@@ -673,8 +673,20 @@ def event_counts(database_url: str, interview_ids: list[str]) -> dict[str, int]:
     return counts
 
 
-def mail_outcomes(database_url: str, user_email: str) -> dict[str, int]:
-    """How many of the user's recorded messages have each outcome."""
+@dataclass
+class MailCounts:
+    """What the mail user's posts left recorded: by M2 (every message another) and by M3
+    (one message, `repeated`, posted again and again). Warm-ups and probes included."""
+
+    new_applied: int = 0
+    new_duplicates: int = 0  # M2's messages recorded as a duplicate: none unless an id came twice
+    repeated_applied: int = 0
+    repeated_duplicates: int = 0
+    other: dict[str, int] = field(default_factory=dict)  # any other outcome (unmatched, ignored)
+
+
+def mail_outcomes(database_url: str, user_email: str, repeated: str) -> MailCounts:
+    """The user's recorded messages by outcome, M3's message (Message-ID `repeated`) apart."""
     from sqlalchemy import func, select
 
     from app.core.config import Settings
@@ -684,15 +696,26 @@ def mail_outcomes(database_url: str, user_email: str) -> dict[str, int]:
 
     engine = create_db_engine(Settings(database_url=database_url, thread_pool_size=1))
     messages, users = MailMessage.__table__, User.__table__  # type: ignore[attr-defined]
+    is_repeated = messages.c.message_id == repeated
     with engine.connect() as connection:
         rows = connection.execute(
-            select(messages.c.outcome, func.count())
+            select(messages.c.outcome, is_repeated, func.count())
             .join(users, users.c.id == messages.c.user_id)
             .where(users.c.email == user_email)
-            .group_by(messages.c.outcome)
+            .group_by(messages.c.outcome, is_repeated)
         ).all()
     engine.dispose()
-    return {str(outcome): count for outcome, count in rows}
+    counts = MailCounts()
+    for outcome, repeated_one, count in rows:
+        if outcome == "applied":
+            counts.repeated_applied += count if repeated_one else 0
+            counts.new_applied += 0 if repeated_one else count
+        elif outcome == "duplicate":
+            counts.repeated_duplicates += count if repeated_one else 0
+            counts.new_duplicates += 0 if repeated_one else count
+        else:
+            counts.other[str(outcome)] = counts.other.get(str(outcome), 0) + count
+    return counts
 
 
 @dataclass
@@ -809,11 +832,9 @@ def bench_backend(
                 MAIL_SIZE, sender=recruiter, message_id=f"<{MESSAGE_NUMBER}@mail.company.example>", date=sent
             ).decode("ascii")
             name, address = mail_contact(0)
+            repeated_id = f"<again-{uuid.uuid4().hex}@company0.example>"
             same_mail = threaded_reply(
-                MAIL_SIZE,
-                sender=f"{name} <{address}>",
-                message_id=f"<again-{uuid.uuid4().hex}@company0.example>",
-                date=sent,
+                MAIL_SIZE, sender=f"{name} <{address}>", message_id=repeated_id, date=sent
             ).decode("ascii")
             event_body = json.dumps(event_create_body(datetime.now(UTC)))
             # An explicit time: the answer is computed from the facts (the engine runs).
@@ -927,7 +948,7 @@ def bench_backend(
             result["event_spread"] = Spread.of(events_before, event_counts(database_url, seeded.event_targets))
         result["verification"] = verification_share(database_url, seeded) if not only or "P4" in only else None
         if any(name.startswith("M") for name in pairs):
-            result["mail_outcomes"] = mail_outcomes(database_url, "mail@bench.example")
+            result["mail_outcomes"] = mail_outcomes(database_url, "mail@bench.example", repeated_id)
         return result
     finally:
         drop()
@@ -1136,7 +1157,7 @@ def backend_rows(result: dict[str, Any], rules: float | None) -> list[str]:
     return lines
 
 
-def mail_rows(pairs: dict[str, Pair], outcomes: dict[str, int] | None) -> list[str]:
+def mail_rows(pairs: dict[str, Pair], outcomes: MailCounts | None) -> list[str]:
     """M2 and M3: a new message, matched to an interview and applied, and the same message
     again, both against the bare POST; their errors, and what the service recorded."""
     lines = []
@@ -1168,16 +1189,25 @@ def mail_rows(pairs: dict[str, Pair], outcomes: dict[str, int] | None) -> list[s
             )
         )
     if outcomes is not None:
-        other = {name: count for name, count in outcomes.items() if name not in ("applied", "duplicate")}
-        others = ", ".join(f"{count:,} {name}" for name, count in sorted(other.items())) or "no other"
+        others = ", ".join(f"{count:,} {name}" for name, count in sorted(outcomes.other.items()))
         lines.append(
             derived_row(
-                "messages the mail user's posts left recorded (warm-ups and probes included)",
-                f"{outcomes.get('applied', 0):,} applied, {outcomes.get('duplicate', 0):,} duplicates, {others}",
-                "only applied and duplicates",
-                "meets" if not other else "misses",
+                "M2's messages recorded (warm-ups and probes included): applied, duplicates",
+                f"{outcomes.new_applied:,}, {outcomes.new_duplicates:,}",
+                "all applied",
+                "meets" if outcomes.new_duplicates == 0 and not outcomes.other else "misses",
             )
         )
+        lines.append(
+            derived_row(
+                "M3's message recorded: applied, duplicates",
+                f"{outcomes.repeated_applied:,}, {outcomes.repeated_duplicates:,}",
+                "1 applied",
+                "meets" if outcomes.repeated_applied == 1 else "misses",
+            )
+        )
+        if others:
+            lines.append(derived_row("other outcomes of the mail user's messages", others, "none", "misses"))
     return lines
 
 

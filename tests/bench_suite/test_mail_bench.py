@@ -21,6 +21,7 @@ from bench.run import (
     MESSAGE_NUMBER,
     TURN,
     Load,
+    MailCounts,
     Pair,
     WrkResult,
     classification_rows,
@@ -166,7 +167,7 @@ def _cells(row: str) -> list[str]:
 
 def test_mail_rows() -> None:
     pairs = {"M2 POST mail, new messages": _pair(250.0, 40.0), "M3 POST mail, duplicates": _pair(500.0, 20.0)}
-    rows = mail_rows(pairs, {"applied": 900, "duplicate": 1500})
+    rows = mail_rows(pairs, MailCounts(new_applied=900, repeated_applied=1, repeated_duplicates=1500))
     new = _cells(rows[0])
     assert new[0].startswith("M2 POST /v1/mail/messages, a new 5 KB reply each time")
     assert new[1:3] == ["250", "40.0"] and new[7] == "0.05"
@@ -174,15 +175,20 @@ def test_mail_rows() -> None:
     assert _cells(rows[2])[0].startswith("M3") and _cells(rows[2])[7] == "0.10"
     assert _cells(rows[3])[7] == "5.00"
     assert (_cells(rows[4])[7], _cells(rows[4])[9]) == ("0", "meets")
-    assert (_cells(rows[5])[7], _cells(rows[5])[9]) == ("900 applied, 1,500 duplicates, no other", "meets")
+    assert (_cells(rows[5])[7], _cells(rows[5])[9]) == ("900, 0", "meets")
+    assert (_cells(rows[6])[7], _cells(rows[6])[9]) == ("1, 1,500", "meets")
+    assert len(rows) == 7
 
 
-def test_mail_rows_show_errors_and_other_outcomes() -> None:
+def test_mail_rows_show_errors_repeats_and_other_outcomes() -> None:
     pairs = {"M2 POST mail, new messages": _pair(250.0, 40.0, non_2xx=7)}
-    rows = mail_rows(pairs, {"applied": 3, "unmatched": 2})
-    assert len(rows) == 4  # no M3 rows
+    counts = MailCounts(new_applied=3, new_duplicates=1, other={"unmatched": 2})
+    rows = mail_rows(pairs, counts)
     assert (_cells(rows[2])[7], _cells(rows[2])[9]) == ("7", "misses (errors)")
-    assert (_cells(rows[3])[7], _cells(rows[3])[9]) == ("3 applied, 0 duplicates, 2 unmatched", "misses")
+    assert (_cells(rows[3])[7], _cells(rows[3])[9]) == ("3, 1", "misses")
+    assert (_cells(rows[4])[7], _cells(rows[4])[9]) == ("0, 0", "misses")  # M3's message never arrived
+    assert (_cells(rows[5])[7], _cells(rows[5])[9]) == ("2 unmatched", "misses")
+    assert mail_rows(pairs, MailCounts(new_applied=3, repeated_applied=1, other={"ignored": 1}))[3].count("misses") == 1
     assert mail_rows({}, None) == []
 
 
