@@ -42,6 +42,7 @@ from app.mail.inbound import INBOUND_MAX_BYTES
 from app.mail.router import INBOUND_PATH, MAIL_MESSAGES_PATH, inbound_router
 from app.mail.router import router as mail_router
 from app.mailboxes.router import router as mailboxes_router
+from app.me.router import router as me_router
 from app.policy.router import router as policy_router
 from app.simulate.router import router as simulate_router
 from app.webhooks_out.router import events as webhook_events
@@ -53,7 +54,8 @@ DESCRIPTION = """\
 Tells a job seeker what to do after an interview, and when: thank-you notes, status
 checks, escalation to the hiring manager, or moving on.
 
-Authenticate with an API key: `Authorization: Bearer fu_…` (Swagger UI: **Authorize**).
+Authenticate with an API key, `Authorization: Bearer fu_…`, or an access token of the
+identity provider the service trusts (Swagger UI: **Authorize**).
 Every error is an RFC 9457 problem (`application/problem+json`).
 """
 TAGS = [
@@ -65,6 +67,7 @@ TAGS = [
     {"name": "policy", "description": "Your follow-up policy."},
     {"name": "rules", "description": "The rules the engine applies."},
     {"name": "api-keys", "description": "Your API keys."},
+    {"name": "me", "description": "You: your account, all your data as one document, erasing it."},
     {"name": "integrations", "description": "Applicant-tracking systems that send what happens to an application."},
     {
         "name": "ats-webhooks",
@@ -135,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         simulate_router,
         policy_router,
         api_keys_router,
+        me_router,
         integrations_router,
         ats_webhooks_router,
         webhooks_router,

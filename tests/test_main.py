@@ -98,7 +98,8 @@ def test_swagger_authorize_takes_a_bearer_key(client: TestClient) -> None:
     assert schema["components"]["securitySchemes"]["ApiKey"] == {
         "type": "http",
         "scheme": "bearer",
-        "description": "An API key: `fu_<prefix>_<secret>`.",
+        "description": "An API key, `fu_<prefix>_<secret>`, or an access token of the identity provider the "
+        "service trusts (FOLLOWUP_OIDC_ISSUER).",
     }
     assert schema["paths"]["/v1/interviews"]["post"]["security"] == [{"ApiKey": []}]
     assert "security" not in schema["paths"]["/healthz"]["get"]

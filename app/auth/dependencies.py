@@ -18,10 +18,15 @@ from app.core.problems import TooManyRequests, Unauthorized
 from app.core.session import Database
 from app.users.models import User
 
-# How the OpenAPI document names the API key (app.main documents it on every operation
-# that depends on current_user): Swagger UI's Authorize button gets a field for it.
+# How the OpenAPI document names the API key or token (app.main documents it on every
+# operation that depends on current_user): Swagger UI's Authorize button gets a field for it.
 SECURITY_SCHEME_NAME = "ApiKey"
-SECURITY_SCHEME = {"type": "http", "description": "An API key: `fu_<prefix>_<secret>`.", "scheme": "bearer"}
+SECURITY_SCHEME = {
+    "type": "http",
+    "description": "An API key, `fu_<prefix>_<secret>`, or an access token of the identity provider the "
+    "service trusts (FOLLOWUP_OIDC_ISSUER).",
+    "scheme": "bearer",
+}
 
 
 def bearer_key(authorization: str | None) -> str | None:

@@ -276,3 +276,22 @@ def test_without_an_issuer_a_token_is_just_an_invalid_key(client: TestClient, pr
     response = client.get("/v1/interviews", headers=bearer(provider.token()))
     assert response.status_code == 401
     assert response.json()["detail"] == "The API key is not valid."
+
+
+def test_me_names_the_subject_and_erasing_it_leaves_a_later_token_a_new_empty_user(
+    oidc_client: TestClient, provider: OpenIdProvider, engine: Engine
+) -> None:
+    token = bearer(provider.token("script"))
+    me = oidc_client.get("/v1/me", headers=token).json()
+    assert me["oidc"] == {"issuer": provider.issuer, "subject": "script"}
+    assert me["email"] == "script@clients.example"
+    assert oidc_client.post("/v1/interviews", json=interview(), headers=token).status_code == 201
+
+    assert oidc_client.delete("/v1/me", headers=token).status_code == 204
+
+    # The same token (remembered by the process until now) and a new one of the same
+    # subject: a new user, with nothing.
+    again = oidc_client.get("/v1/me", headers=token).json()
+    assert again["id"] != me["id"] and again["oidc"] == me["oidc"]
+    assert oidc_client.get("/v1/interviews", headers=bearer(provider.token("script"))).json()["data"] == []
+    assert [user.id for user in users(engine)] == [again["id"]]
