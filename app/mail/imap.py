@@ -170,10 +170,21 @@ def _auth_plain(username: str, password: str) -> bytes:
 
 
 def _capabilities(imap: imaplib.IMAP4) -> frozenset[str]:
-    typ, data = imap.capability()
-    if typ != "OK" or not data or data[0] is None:
-        return frozenset(name.upper() for name in imap.capabilities)
-    return frozenset(_text(data[0]).upper().split())
+    """What the server offers now. imaplib asks after the greeting and after STARTTLS, and
+    `_logged_in` keeps what the login's answer said: no CAPABILITY command of its own."""
+    return frozenset(name.upper() for name in imap.capabilities)
+
+
+def _logged_in(imap: imaplib.IMAP4) -> None:
+    """Capabilities change with the login (RFC 3501 §6.2.3). A server may send the new ones
+    with the login's answer (a `[CAPABILITY ...]` code, as Dovecot does, or an untagged
+    CAPABILITY); otherwise they are asked for."""
+    _, data = imap.response("CAPABILITY")
+    if not data or data[-1] is None:
+        typ, data = imap.capability()
+        if typ != "OK" or not data or data[-1] is None:
+            return
+    imap.capabilities = tuple(_text(data[-1]).upper().split())
 
 
 def _open_socket(host: str, port: int, addresses: Sequence[str], timeout: float | None) -> socket.socket:
@@ -236,6 +247,7 @@ def connect(account: Account) -> Iterator[imaplib.IMAP4]:
             else:
                 # imaplib quotes the password, not the user name.
                 imap.login(_quoted(account.username), account.password)
+            _logged_in(imap)
         yield imap
     finally:
         _close(imap)
@@ -448,6 +460,10 @@ def sync_folder(
         # starts after it even if this read stops early.
         done = Position(uidvalidity, (uids[0] if uids else uidnext) - 1)
         kept = None
+    elif uidnext - 1 <= position.last_uid:
+        # Every UID is below UIDNEXT: nothing came since, and no SEARCH needs asking.
+        uids = []
+        done = kept = position
     else:
         # `n:*` always names the highest UID, even one below n.
         uids = [uid for uid in reader.search("UID", f"{position.last_uid + 1}:*") if uid > position.last_uid]

@@ -5,6 +5,7 @@ position that never moves past a message that was not applied."""
 from __future__ import annotations
 
 import email
+import imaplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.mail import imap
-from app.mail.imap import Folder, FolderRole, Position, ServerUnavailable, SyncReport
+from app.mail.imap import Folder, FolderRole, Position, Security, ServerUnavailable, SyncReport
 from mail.dovecot import SENT_SPECIAL_USE, Dovecot, MailUser, message
 
 AT = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
@@ -249,3 +250,45 @@ def test_the_server_stopped_mid_sync_is_retryable_and_loses_nothing(dovecot: Dov
     dovecot.start()
     sink.sync(dovecot, user)
     assert sink.applied == ["<one@test>", "<two@test>", "<three@test>", "<sent@test>"]
+
+
+@pytest.fixture
+def commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The IMAP commands this process sends, by name, as imaplib sends every one of them
+    (IMAP4._command), passed on unchanged."""
+    sent: list[str] = []
+    send = imaplib.IMAP4._command
+
+    def counted(self: imaplib.IMAP4, name: str, *args: object) -> object:
+        sent.append(f"{name} {args[0]}" if name == "UID" and args else name)
+        return send(self, name, *args)
+
+    monkeypatch.setattr(imaplib.IMAP4, "_command", counted)
+    return sent
+
+
+@pytest.mark.parametrize("security", list(Security))
+def test_a_sync_that_finds_nothing_new_asks_no_search(
+    dovecot: Dovecot, user: MailUser, commands: list[str], security: Security
+) -> None:
+    """The login's answer carries the capabilities (no CAPABILITY after it), and a folder
+    whose UIDNEXT is where its position ends needs no SEARCH: one EXAMINE per folder."""
+    sink = Recorder()
+    put(dovecot, user, "INBOX", "first")
+    account = dovecot.account(user, security=security)
+    imap.sync(account, positions=sink.positions, sink=sink, at=AT)
+    opening = ["CAPABILITY"] if security == Security.TLS else ["CAPABILITY", "STARTTLS", "CAPABILITY"]
+
+    commands.clear()
+    imap.sync(account, positions=sink.positions, sink=sink, at=AT)
+    assert commands == [*opening, "AUTHENTICATE", "LIST", "EXAMINE", "EXAMINE", "LOGOUT"]
+
+    # Something new in one folder: that folder is searched and read, the other is not.
+    put(dovecot, user, SENT_SPECIAL_USE, "sent")
+    commands.clear()
+    imap.sync(account, positions=sink.positions, sink=sink, at=AT)
+    assert commands == [
+        *opening,
+        *["AUTHENTICATE", "LIST", "EXAMINE", "EXAMINE", "UID SEARCH", "UID FETCH", "UID FETCH", "LOGOUT"],
+    ]
+    assert sink.applied == ["<first@test>", "<sent@test>"]
