@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import Api
+from fastapi import FastAPI
 from mail.dovecot import HOST, SECRET_KEY, SENT_SPECIAL_USE, Dovecot, MailUser, message
 from pydantic import SecretStr
 from sqlalchemy import Engine, text
@@ -363,6 +364,28 @@ def test_rekey_covers_disabled_mailboxes_and_names_the_passwords_neither_key_rea
     assert make_worker(secret_key=SecretStr(NEW_KEY)).sync_mailboxes() == 1
     state = api.get(url).json()
     assert (state["status"], state["last_error"]) == ("ok", None)
+
+
+def test_new_connection_details_under_a_rotated_key_keep_the_stored_password_under_the_new_one(
+    api: Api, app: FastAPI, dovecot: Dovecot, user: MailUser, make_worker: MakeWorker, mail_settings: Settings
+) -> None:
+    """A PATCH without a password logs in with the stored one: read with the previous key,
+    written again with the current one."""
+    mailbox = connect(api, dovecot, user)
+    url = f"/v1/mailboxes/{mailbox['id']}"
+    starttls = {"security": "starttls", "port": dovecot.imap_port}
+    app.state.settings = mail_settings.model_copy(update={"secret_key": SecretStr(NEW_KEY)})
+    refused = api.patch(url, starttls)
+    assert refused.status_code == 422
+    assert "FOLLOWUP_SECRET_KEY_PREVIOUS" in refused.text  # give the password again
+    app.state.settings = mail_settings.model_copy(
+        update={"secret_key": SecretStr(NEW_KEY), "secret_key_previous": SecretStr(SECRET_KEY)}
+    )
+    response = api.patch(url, starttls)
+    assert response.status_code == 200, response.text
+    assert make_worker(secret_key=SecretStr(NEW_KEY)).sync_mailboxes() == 1
+    state = api.get(url).json()
+    assert (state["status"], state["security"], state["last_error"]) == ("ok", "starttls", None)
 
 
 def recorded(engine: Engine) -> dict[str, tuple[int, int]]:

@@ -121,6 +121,21 @@ def test_without_auth_plain_login_quotes_the_user_name(dovecot: Dovecot) -> None
     assert b'LOGIN "me \\"here\\"" "sec ret"\r\n' in b"".join(server.received)
 
 
+def test_capabilities_are_asked_for_after_a_login_whose_answer_leaves_them_out(dovecot: Dovecot) -> None:
+    """Dovecot's login answer carries the new capabilities (tests/mail/imap/test_sync.py
+    counts no CAPABILITY after it); a server whose answer does not is asked."""
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(dovecot.root / "cert.pem", dovecot.root / "key.pem")
+    server = ScriptedServer(b"IMAP4rev1 SPECIAL-USE", tls=tls)
+    account = Account(HOST, server.port, Security.TLS, "me", "secret", timeout=5, ssl_context=dovecot.ssl_context())
+    try:
+        with imap.connect(account) as connection:
+            assert "SPECIAL-USE" in connection.capabilities
+    finally:
+        server.close()
+    assert [line.split()[1].upper() for line in server.received] == [b"CAPABILITY", b"LOGIN", b"CAPABILITY", b"LOGOUT"]
+
+
 def test_without_auth_plain_a_password_beyond_ascii_is_a_refused_login(dovecot: Dovecot) -> None:
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(dovecot.root / "cert.pem", dovecot.root / "key.pem")
