@@ -4,6 +4,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlmodel import Session
+from starlette.exceptions import HTTPException
 
 from app.auth.dependencies import CurrentUser
 from app.core.columns import utcnow
@@ -157,7 +158,12 @@ Body = Annotated[bytes, Depends(request_body)]
 
 async def mailgun_form(request: Request) -> dict[str, str]:
     """Mailgun's form fields (multipart or urlencoded); files are not part of a raw MIME post."""
-    form = await request.form(max_part_size=inbound.INBOUND_MAX_BYTES)
+    try:
+        form = await request.form(max_part_size=inbound.INBOUND_MAX_BYTES)
+    except HTTPException as error:
+        # Starlette answers a form it cannot parse with a bare 400; it is a body of the
+        # wrong shape, answered as every other (422).
+        raise InvalidInput.at(["body"], f"The form cannot be read: {error.detail}") from None
     return {key: value for key, value in form.multi_items() if isinstance(value, str)}
 
 

@@ -121,6 +121,13 @@ def test_an_unknown_recipient_is_a_200_that_stores_nothing(api: Api) -> None:
     assert messages(api) == []
 
 
+def test_a_form_that_cannot_be_read_is_a_422(api: Api) -> None:
+    boundary = "e82e42908f89ebe2bc484f76d6a51f09"
+    broken = f"--{boundary}\r\n-5.3e+16--{boundary}--\r\n".encode()
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+    assert_problem(api.client.post("/v1/inbound-mail/mailgun?format=mime", content=broken, headers=headers), 422)
+
+
 def test_a_mailgun_route_without_mime_is_a_422(api: Api) -> None:
     fields = mailgun_fields(reply(forwarding(api)), forwarding(api))
     del fields["body-mime"]
