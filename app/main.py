@@ -5,11 +5,13 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -17,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 
+from app.auth import oidc
 from app.auth.cache import KeyCache
 from app.auth.dependencies import SECURITY_SCHEME, SECURITY_SCHEME_NAME, current_user
 from app.auth.oidc import TokenVerifier
@@ -50,6 +53,7 @@ from app.webhooks_out.router import router as webhooks_router
 from app.worker import EmbeddedWorker
 
 STATIC_DIR = Path(__file__).parent / "static"
+OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
 DESCRIPTION = """\
 Tells a job seeker what to do after an interview, and when: thank-you notes, status
 checks, escalation to the hiring manager, or moving on.
@@ -149,17 +153,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dependencies=[Depends(reject_impossible_path_ids), Depends(reject_unknown_query_parameters)],
         )
     app.webhooks.include_router(webhook_events)
-    _add_docs(app)
+    _add_docs(app, settings)
     app.add_route("/metrics", app.state.metrics.endpoint, include_in_schema=False)
     openapi.install(
         app,
         authenticate=current_user,
         scheme_name=SECURITY_SCHEME_NAME,
         scheme=SECURITY_SCHEME,
-        extra=idempotency.document,
+        extra=partial(_document_extras, settings=settings),
     )
     check_idempotency_contract(app)
     return app
+
+
+def _document_extras(schema: dict[str, Any], *, settings: Settings) -> None:
+    idempotency.document(schema)
+    if settings.oidc_issuer and settings.oidc_client_id:
+        oidc.document(schema, issuer=settings.oidc_issuer)
 
 
 def check_idempotency_contract(app: FastAPI) -> None:
@@ -243,11 +253,20 @@ def _add_service_routes(app: FastAPI) -> None:
         return {"status": "ok"}
 
 
-def _add_docs(app: FastAPI) -> None:
-    """Swagger UI and ReDoc from files shipped with the service: no CDN, no internet."""
+def _add_docs(app: FastAPI, settings: Settings) -> None:
+    """Swagger UI and ReDoc from files shipped with the service: no CDN, no internet. With
+    FOLLOWUP_OIDC_CLIENT_ID, Swagger UI signs in with the provider (authorization code
+    with PKCE: a public client, no secret in the page) and comes back to
+    /docs/oauth2-redirect."""
     # Swagger UI 5 (swagger-ui-dist from the npm registry, vendored): it renders OpenAPI 3.1.
     app.mount("/static/swagger", StaticFiles(directory=STATIC_DIR / "swagger"), name="swagger")
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static")
+
+    sign_in = (
+        {"clientId": settings.oidc_client_id, "usePkceWithAuthorizationCodeGrant": True, "scopes": "openid email"}
+        if settings.oidc_issuer and settings.oidc_client_id
+        else None
+    )
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
@@ -258,7 +277,13 @@ def _add_docs(app: FastAPI) -> None:
             swagger_css_url="/static/swagger/swagger-ui.css",
             swagger_favicon_url="/static/swagger/favicon-32x32.png",
             swagger_ui_parameters={"persistAuthorization": True},
+            oauth2_redirect_url=OAUTH2_REDIRECT_PATH if sign_in else None,
+            init_oauth=sign_in,
         )
+
+    @app.get(OAUTH2_REDIRECT_PATH, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:

@@ -183,3 +183,114 @@ def test_swagger_ui_sends_a_raw_message(live_server: tuple[str, str]) -> None:
 def test_the_live_server_wants_the_key(live_server: tuple[str, str]) -> None:
     base, _ = live_server
     assert httpx.get(f"{base}/v1/interviews").status_code == 401
+
+
+def test_swagger_ui_signs_in_with_the_identity_provider(tmp_path: Path, oidc_installed: Path) -> None:
+    """With FOLLOWUP_OIDC_CLIENT_ID, Swagger UI signs in through the provider's own login
+    page (authorization code with PKCE, tests/oidc/) and "Try it out" answers 200 with the
+    access token it got. Requests go to the service and the provider only."""
+    from oidc.provider import AUDIENCE, OpenIdProvider, signing_key
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = _chromium()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    provider = OpenIdProvider(
+        oidc_installed, [signing_key("browser")], redirect_uri=f"{base}/docs/oauth2-redirect"
+    ).start()
+    env = os.environ | {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'followup.db'}",
+        "FOLLOWUP_PORT": str(port),
+        "FOLLOWUP_HOST": "127.0.0.1",
+        "FOLLOWUP_OIDC_ISSUER": provider.issuer,
+        "FOLLOWUP_OIDC_AUDIENCE": AUDIENCE,
+        "FOLLOWUP_OIDC_CLIENT_ID": "swagger",
+    }
+    subprocess.run([BIN / "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
+    server = subprocess.Popen(
+        [BIN / "followup", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    outside: list[str] = []
+    exchanges: list[str] = []
+    sent: list[str] = []
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start")
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context()
+                local = (base, provider.issuer, "data:")
+                # The provider's development login page asks for web fonts: nothing leaves the machine.
+                context.route(
+                    "**/*", lambda route: route.continue_() if route.request.url.startswith(local) else route.abort()
+                )
+                context.on(
+                    "request",
+                    lambda request: (
+                        exchanges.append(request.post_data or "") if request.url == f"{provider.issuer}/token" else None
+                    ),
+                )
+                context.on(
+                    "request",
+                    lambda request: (
+                        sent.append(request.headers.get("authorization", ""))
+                        if request.url.startswith(f"{base}/v1/")
+                        else None
+                    ),
+                )
+                page = context.new_page()
+                # Swagger UI itself asks for nothing but the service and the provider.
+                page.on(
+                    "request", lambda request: None if request.url.startswith(local) else outside.append(request.url)
+                )
+                # Swagger UI reads the provider's discovery document once it has loaded the schema.
+                with page.expect_response(f"{provider.issuer}/.well-known/openid-configuration"):
+                    page.goto(f"{base}/docs")
+                page.click("button.authorize")
+                oidc = page.locator("div.modal-ux .auth-container", has_text="authorization_code with PKCE")
+                # The client id and the scopes come filled in from the service's settings.
+                assert oidc.locator("#client_id_authorization_code").input_value() == "swagger"
+                assert oidc.locator("input[data-value=openid]").is_checked()
+                with page.expect_popup() as opened:
+                    oidc.locator("button.modal-btn.auth.authorize").click()
+                login = opened.value
+                login.fill("input[name=login]", "ana")
+                login.fill("input[name=password]", "any password")
+                login.click("button[type=submit]")
+                # Back through /docs/oauth2-redirect, which closes the window; Swagger UI then
+                # shows the scheme as signed in (on its first flow's panel).
+                if not login.is_closed():
+                    login.wait_for_event("close")
+                page.get_by_text("Authorized", exact=True).first.wait_for(state="attached")
+                page.locator("div.modal-ux button.btn-done").first.click()
+                operation = "#operations-me-getMe"
+                page.click(f"{operation} .opblock-summary")
+                page.click(f"{operation} button.try-out__btn")
+                page.click(f"{operation} button.execute")
+                status = page.locator(f"{operation} .live-responses-table tbody .response-col_status")
+                status.wait_for()
+                answer = page.locator(f"{operation} .live-responses-table tbody .response-col_description pre").first
+                assert status.inner_text().strip() == "200", answer.inner_text()
+                me = json.loads(answer.inner_text())
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        provider.stop()
+    assert outside == []
+    # The code was exchanged with its PKCE verifier, and no secret.
+    assert len(exchanges) == 1
+    exchange = dict(item.split("=", 1) for item in exchanges[0].split("&"))
+    assert exchange["grant_type"] == "authorization_code" and exchange["code_verifier"]
+    assert "client_secret" not in exchange
+    assert sent and sent[-1].startswith("Bearer eyJ")
+    assert me["oidc"] == {"issuer": provider.issuer, "subject": "ana"}
+    assert me["email"] == "ana@example.com"

@@ -114,7 +114,7 @@ class ProviderKeys:
         self.fetches += 1
         with httpx.Client(timeout=self.timeout_seconds, follow_redirects=False) as client:
             if self._jwks_uri is None:
-                discovery = client.get(f"{self.issuer.rstrip('/')}/.well-known/openid-configuration")
+                discovery = client.get(discovery_url(self.issuer))
                 discovery.raise_for_status()
                 document: dict[str, Any] = discovery.json()
                 # OpenID Connect Discovery 1.0, 4.3: the document must name the issuer asked for.
@@ -183,3 +183,25 @@ class TokenVerifier:
         return TokenClaims(
             issuer=self.issuer, subject=subject, email=email.strip().lower(), expires_at=float(expires_at)
         )
+
+
+OIDC_SCHEME_NAME = "OpenIdConnect"
+
+
+def discovery_url(issuer: str) -> str:
+    return f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+
+
+def document(schema: dict[str, Any], *, issuer: str) -> None:
+    """Sign-in with the provider in the OpenAPI document, beside the API key on every
+    operation that takes one: Swagger UI then offers the authorization code flow (with
+    PKCE, app.main) and sends the access token it gets."""
+    schema["components"]["securitySchemes"][OIDC_SCHEME_NAME] = {
+        "type": "openIdConnect",
+        "openIdConnectUrl": discovery_url(issuer),
+        "description": "Sign in with the identity provider; its access token is sent as `Bearer <token>`.",
+    }
+    for path_item in schema["paths"].values():
+        for operation in path_item.values():
+            if operation.get("security"):
+                operation["security"] = [*operation["security"], {OIDC_SCHEME_NAME: []}]
