@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, delete, select
 from sqlmodel import Session
 
-from app.core.pagination import after
 from app.models import metadata
 
 USERS = metadata.tables["users"]
@@ -57,24 +56,19 @@ def exported_tables() -> list[Table]:
 
 
 def rows(session: Session, *, table: Table, user_id: str) -> Iterator[dict[str, Any]]:
-    """The user's rows of `table`, without its secret columns, in pages of `PAGE_SIZE`
-    in primary key order (a keyset: each page is one query, and only one page is held)."""
+    """The user's rows of `table`, without its secret columns, in primary key order: one
+    query whose rows are fetched `PAGE_SIZE` at a time (a server-side cursor on Postgres;
+    SQLite steps through its result as it is read), so only a page is ever held. Unlike
+    keyset pages, a query per page, it costs one scan however many rows there are."""
     condition = owned_by(table, user_id)
     assert condition is not None
     hidden = SECRET_COLUMNS.get(table.name, frozenset())
     columns = [column for column in table.c if column.name not in hidden]
-    key = list(table.primary_key.columns)
-    last: list[Any] | None = None
-    while True:
-        query = select(*columns).where(condition)
-        if last is not None:
-            query = query.where(after(key, last))
-        page = session.execute(query.order_by(*key).limit(PAGE_SIZE)).mappings().all()
-        for row in page:
+    query = select(*columns).where(condition).order_by(*table.primary_key.columns)
+    result = session.execute(query.execution_options(yield_per=PAGE_SIZE))
+    for partition in result.mappings().partitions():
+        for row in partition:
             yield dict(row)
-        if len(page) < PAGE_SIZE:
-            return
-        last = [page[-1][column.name] for column in key]
 
 
 def erase(session: Session, *, user_id: str) -> None:
