@@ -10,6 +10,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -295,3 +296,13 @@ def test_me_names_the_subject_and_erasing_it_leaves_a_later_token_a_new_empty_us
     assert again["id"] != me["id"] and again["oidc"] == me["oidc"]
     assert oidc_client.get("/v1/interviews", headers=bearer(provider.token("script"))).json()["data"] == []
     assert [user.id for user in users(engine)] == [again["id"]]
+
+
+def test_first_tokens_of_a_subject_at_once_make_one_user(
+    oidc_client: TestClient, provider: OpenIdProvider, engine: Engine
+) -> None:
+    tokens = [provider.token("robot") for _ in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda token: oidc_client.get("/v1/me", headers=bearer(token)).status_code, tokens))
+    assert statuses == [200] * 8
+    assert [(user.oidc_subject, user.email) for user in users(engine)] == [("robot", "robot@clients.example")]
