@@ -23,10 +23,12 @@ from fastapi.testclient import TestClient
 from jwt.algorithms import RSAAlgorithm
 from oidc.fixtures import oidc_settings
 from oidc.provider import OTHER_AUDIENCE, OpenIdProvider, signing_key
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.core.config import Settings
 from app.main import create_app
 from app.users.models import User
 
@@ -155,6 +157,13 @@ def _without_exp(provider: OpenIdProvider, client: TestClient) -> str:
     return jwt.encode(claims, RSAAlgorithm.from_jwk(json.dumps(provider.keys[0])), "RS256", headers=header)
 
 
+def _not_yet_valid(provider: OpenIdProvider, client: TestClient) -> str:
+    """Signed with the provider's own key, valid only from two minutes on."""
+    header, claims = segments(provider.token("script"))
+    claims["nbf"] = int(time.time()) + 120
+    return jwt.encode(claims, RSAAlgorithm.from_jwk(json.dumps(provider.keys[0])), "RS256", headers=header)
+
+
 def _unknown_key(provider: OpenIdProvider, client: TestClient) -> str:
     _, claims = segments(provider.token("script"))
     stranger = signing_key("stranger")
@@ -168,6 +177,7 @@ INVALID: dict[str, Callable[[OpenIdProvider, TestClient], str]] = {
     "alg none": _alg_none,
     "HS256 signed with the public key": _hmac_with_the_public_key,
     "no exp": _without_exp,
+    "nbf to come": _not_yet_valid,
     "signed by another key under the provider's kid": _unknown_key,
     "not a JWT": lambda provider, client: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
 }
@@ -306,3 +316,16 @@ def test_first_tokens_of_a_subject_at_once_make_one_user(
         statuses = list(pool.map(lambda token: oidc_client.get("/v1/me", headers=bearer(token)).status_code, tokens))
     assert statuses == [200] * 8
     assert [(user.oidc_subject, user.email) for user in users(engine)] == [("robot", "robot@clients.example")]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"oidc_issuer": "https://idp.example.com/"},
+        {"oidc_issuer": "https://idp.example.com/", "oidc_audience": "https://api.example", "oidc_leeway_seconds": 61},
+    ],
+    ids=["an issuer without an audience", "a leeway over a minute"],
+)
+def test_settings_refuse_what_would_accept_too_much(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        Settings.model_validate(fields)
