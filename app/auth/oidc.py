@@ -90,8 +90,13 @@ class ProviderKeys:
         """The key named `kid`: a kept one, else one fetched now unless the last fetch (or
         attempt) was less than `refetch_seconds` ago. A token without a `kid` is verified
         only against a JWKS of a single key."""
+        # Without the lock: the kept keys are replaced whole, never changed in place, so a
+        # fetch that waits on a slow provider holds up no token of a known key.
+        found = self._find(kid)
+        if found is not None:
+            return found
         with self._lock:
-            found = self._find(kid)
+            found = self._find(kid)  # fetched by another thread meanwhile
             if found is not None:
                 return found
             if self._fetched_at is not None and self.clock() - self._fetched_at < self.refetch_seconds:

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -329,3 +330,27 @@ def test_first_tokens_of_a_subject_at_once_make_one_user(
 def test_settings_refuse_what_would_accept_too_much(fields: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         Settings.model_validate(fields)
+
+
+def test_a_fetch_from_a_provider_that_hangs_holds_up_no_token_of_a_known_key(
+    oidc_client: TestClient, oidc_app: FastAPI, provider: OpenIdProvider
+) -> None:
+    first, second = provider.token(), provider.token("robot")
+    assert oidc_client.get("/v1/interviews", headers=bearer(first)).status_code == 200
+    provider.stop()
+    # The provider's address now accepts connections and never answers.
+    with socket.create_server(("127.0.0.1", provider.port)):
+        keys = oidc_app.state.oidc.keys
+        keys.clock = lambda: time.monotonic() + 61
+        _, claims = segments(first)
+        stranger = jwt.encode(
+            claims, RSAAlgorithm.from_jwk(json.dumps(signing_key("new"))), "RS256", headers={"kid": "new"}
+        )
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            fetching = pool.submit(lambda: oidc_client.get("/v1/interviews", headers=bearer(stranger)).status_code)
+            while keys.fetches < 2:
+                time.sleep(0.01)
+            started = time.monotonic()
+            assert oidc_client.get("/v1/interviews", headers=bearer(second)).status_code == 200
+            assert time.monotonic() - started < 1
+            assert fetching.result() == 401
