@@ -51,6 +51,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from bench.oidc_issuer import AUDIENCE as OIDC_AUDIENCE
+from bench.oidc_issuer import local_issuer
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 POSTGRES_SERVER = os.environ.get("FOLLOWUP_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -798,6 +801,7 @@ def bench_backend(
             "--proxy-headers",
         ]
         with (
+            local_issuer() as issuer,
             server(
                 [str(BIN / "followup"), "serve"],
                 env | {"FOLLOWUP_PORT": str(ports["api"])},
@@ -811,7 +815,8 @@ def bench_backend(
             ),
             server(
                 [*uvicorn, "--port", str(ports["stack"]), "bench.stack_app:app"],
-                env,
+                # The stack app takes the local issuer's tokens besides API keys (P5 with a token).
+                env | {"FOLLOWUP_OIDC_ISSUER": issuer.url, "FOLLOWUP_OIDC_AUDIENCE": OIDC_AUDIENCE},
                 f"http://127.0.0.1:{ports['stack']}/healthz",
             ),
         ):
@@ -819,6 +824,7 @@ def bench_backend(
             bare_url = f"http://127.0.0.1:{ports['bare']}"
             stack_url = f"http://127.0.0.1:{ports['stack']}"
             auth_small = {"Authorization": f"Bearer {seeded.key_small}"}
+            auth_token = {"Authorization": f"Bearer {issuer.token('bench-frontend-user')}"}
             auth_big = {"Authorization": f"Bearer {seeded.key_big}"}
             json_type = {"Content-Type": "application/json"}
             from bench.mail_bench import threaded_reply
@@ -899,6 +905,11 @@ def bench_backend(
                     "P5 stack, trivial authenticated route",
                     stack_url,
                     lambda: Load(paths=["/bench/trivial"], headers=auth_small),
+                ),
+                (
+                    "P5 stack, trivial route with a token",
+                    stack_url,
+                    lambda: Load(paths=["/bench/trivial"], headers=auth_token),
                 ),
                 ("P5 stack, /healthz (no auth)", stack_url, lambda: Load(paths=["/healthz"])),
                 (
@@ -1140,6 +1151,8 @@ def backend_rows(result: dict[str, Any], rules: float | None) -> list[str]:
         )
     if p5 := measured("P5 stack, trivial authenticated route"):
         lines.append(pair_row("P5 stack, trivial authenticated route ÷ bare", p5, "P5 stack"))
+    if token := measured("P5 stack, trivial route with a token"):
+        lines.append(pair_row("P5 stack, trivial route with an OIDC access token ÷ bare", token, "P5 stack"))
     if health := measured("P5 stack, /healthz (no auth)"):
         lines.append(pair_row("P5 stack, /healthz (no auth, a `def` route) ÷ bare", health, None))
     lines += mail_rows(pairs, result.get("mail_outcomes"))
