@@ -9,7 +9,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -19,6 +19,7 @@ from app.core.observability import current_request_id
 from app.core.problems import (
     PROBLEM_MEDIA_TYPE,
     AppError,
+    Conflict,
     NotModified,
     ProblemError,
     describe,
@@ -29,6 +30,7 @@ from app.core.problems import (
 )
 
 logger = logging.getLogger("followup")
+CHANGED_MEANWHILE = "What this request relies on was changed or removed meanwhile; read it again and retry."
 
 
 def _app_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -82,10 +84,16 @@ def _not_modified(_request: Request, exc: Exception) -> Response:
 
 def _database_error(request: Request, exc: Exception) -> JSONResponse:
     # Anywhere in a request (authentication, the route, the commit): an unreachable or
-    # overloaded database is a 503 the client may retry; any other SQL error is a bug.
+    # overloaded database is a 503 the client may retry. A constraint that fails at the
+    # commit means another request (or process) changed what this one relied on meanwhile,
+    # as when a user is erased while another process still remembers their key: a 409 the
+    # client can act on. Any other SQL error is a bug.
     if database_unavailable(exc):
         logger.warning("database unavailable: %s", type(exc).__name__)
         return unavailable_response()
+    if isinstance(exc, IntegrityError):
+        logger.warning("constraint failed: %s", type(exc.orig).__name__, extra={"request_id": current_request_id()})
+        return render(Conflict(CHANGED_MEANWHILE))
     return _unexpected_error(request, exc)
 
 

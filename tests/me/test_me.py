@@ -8,10 +8,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from conftest import Api, new_user
+from conftest import Api, assert_problem, new_user
 from fastapi import FastAPI
 from mailboxes.support import stored_mailbox
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -216,3 +216,21 @@ def test_the_export_streams_in_bounded_memory(app: FastAPI, engine: Engine) -> N
     # The document is several times larger than what producing it ever held.
     assert size > 8_000_000
     assert peak < size / 4, (peak, size)
+
+
+def test_a_write_by_a_user_erased_meanwhile_is_a_409_not_a_server_error(api: Api, engine: Engine) -> None:
+    # Another process erased the user while this one still remembers their key (for at
+    # most FOLLOWUP_AUTH_CACHE_SECONDS): the write finds no user row to belong to.
+    assert api.get("/v1/interviews").status_code == 200  # the key is now remembered
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM users"))
+    response = api.post(
+        "/v1/interviews",
+        {
+            "company": "Acme",
+            "role_title": "Engineer",
+            "role_family": "engineering",
+            "interview_at": "2026-03-02T10:00:00-05:00",
+        },
+    )
+    assert_problem(response, 409)
