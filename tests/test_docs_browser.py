@@ -11,8 +11,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import debian
 import httpx
 import pytest
 
@@ -36,14 +38,7 @@ CHROMIUM_ARGS = [
 def _chromium() -> str:
     if Path(CHROMIUM).exists():
         return CHROMIUM
-    if os.environ.get("CI") != "true":
-        pytest.skip("Chromium is not installed (apt-get install chromium); CI installs it and runs this test")
-    subprocess.run(["apt-get", "update", "-qq"], check=True)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "chromium"],
-        check=True,
-        env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"},
-    )
+    debian.ensure("chromium", packages=("chromium",), what="Chromium")
     return shutil.which("chromium") or CHROMIUM
 
 
@@ -72,10 +67,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         text=True,
     )
     key = created.stdout.strip().splitlines()[-1]
+    base = f"http://127.0.0.1:{port}"
+    with _serving(env, base):
+        yield base, key
+
+
+@contextmanager
+def _serving(env: dict[str, str], base: str) -> Iterator[None]:
+    """`followup serve` with `env`, once it answers at `base`."""
     server = subprocess.Popen(
         [BIN / "followup", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
             try:
@@ -85,7 +87,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
                 time.sleep(0.1)
         else:
             pytest.fail("the server did not start")
-        yield base, key
+        yield
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -207,22 +209,11 @@ def test_swagger_ui_signs_in_with_the_identity_provider(tmp_path: Path, oidc_ins
         "FOLLOWUP_OIDC_CLIENT_ID": "swagger",
     }
     subprocess.run([BIN / "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
-    server = subprocess.Popen(
-        [BIN / "followup", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
     outside: list[str] = []
     exchanges: list[str] = []
     sent: list[str] = []
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start")
-        with sync_api.sync_playwright() as playwright:
+        with _serving(env, base), sync_api.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             try:
                 context = browser.new_context()
@@ -282,8 +273,6 @@ def test_swagger_ui_signs_in_with_the_identity_provider(tmp_path: Path, oidc_ins
             finally:
                 browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         provider.stop()
     assert outside == []
     # The code was exchanged with its PKCE verifier, and no secret.

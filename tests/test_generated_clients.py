@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import debian
 import pytest
 from conftest import ROOT, new_user
 from live import LiveServer, running_server
@@ -134,25 +135,8 @@ def test_the_generated_python_client_runs_the_worked_example(
         assert isinstance(missing.parsed, models.Problem) and missing.parsed.status == 404
 
 
-def _npm() -> str:
-    npm = shutil.which("npm")
-    if npm is not None and shutil.which("node") is not None:
-        return npm
-    if os.environ.get("CI") != "true":
-        pytest.skip("node and npm are not installed (apt-get install nodejs npm); CI installs them and runs this test")
-    subprocess.run(["apt-get", "update", "-qq"], check=True)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "nodejs", "npm"],
-        check=True,
-        env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"},
-    )
-    found = shutil.which("npm")
-    assert found is not None
-    return found
-
-
 def test_the_typescript_types_compile_a_typed_usage(tmp_path: Path) -> None:
-    npm = _npm()
+    npm = debian.npm()
     project = tmp_path / "typescript"
     project.mkdir()
     for name in ("package.json", "package-lock.json", "tsconfig.json", "usage.ts"):

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import debian
 import httpx
-import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
@@ -27,30 +27,12 @@ OTHER_AUDIENCE = "https://other-api.followup.test"
 CLIENT_SECRETS = {"script": "script-secret", "robot": "robot-secret", "short-lived": "short-lived-secret"}
 
 
-def npm() -> str:
-    """npm, installed from Debian's packages under CI when it is missing."""
-    found = shutil.which("npm")
-    if found is not None and shutil.which("node") is not None:
-        return found
-    if os.environ.get("CI") != "true":
-        pytest.skip("node and npm are not installed (apt-get install nodejs npm); CI installs them and runs this test")
-    subprocess.run(["apt-get", "update", "-qq"], check=True)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "nodejs", "npm"],
-        check=True,
-        env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"},
-    )
-    found = shutil.which("npm")
-    assert found is not None
-    return found
-
-
 def install(where: Path) -> Path:
     """oidc-provider and provider.mjs in `where`, installed exactly as locked."""
     for name in ("package.json", "package-lock.json", "provider.mjs"):
         shutil.copy(HERE / name, where / name)
     done = subprocess.run(
-        [npm(), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        [debian.npm(), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
         cwd=where,
         capture_output=True,
         text=True,
