@@ -76,6 +76,9 @@ def _document_security(
             path_item[method.lower()] = dict(items[:at] + [("security", [{name: []}])] + items[at:])
 
 
+BAD_HOST = "The `Host` header names a host this service does not answer for (`FOLLOWUP_ALLOWED_HOSTS`)"
+
+
 def install(
     app: FastAPI,
     *,
@@ -120,6 +123,10 @@ def install(
                     if content.get("application/json", {}).get("schema") == problem_ref:
                         content[PROBLEM_MEDIA_TYPE] = {"schema": problem_ref}
                         del content["application/json"]
+                # app.core.urls: without FOLLOWUP_PUBLIC_URL, a request whose Host is not one
+                # of FOLLOWUP_ALLOWED_HOSTS is refused before any route, whatever the operation.
+                responses.setdefault("400", {"description": BAD_HOST})
+                responses["400"]["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
                 responses["500"] = {
                     "description": "Unexpected error (no details are disclosed but the request id)",
                     "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}},
