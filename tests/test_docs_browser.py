@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import debian
 import httpx
@@ -93,6 +94,29 @@ def _serving(env: dict[str, str], base: str) -> Iterator[None]:
         server.wait(timeout=10)
 
 
+def _authorize(page: Any, base: str, key: str) -> None:
+    """Open /docs and authorize with the API key."""
+    page.goto(f"{base}/docs")
+    page.click("button.authorize")
+    page.fill("div.modal-ux input", key)
+    page.click("div.modal-ux button.modal-btn.auth.authorize")
+    page.click("div.modal-ux button.btn-done")
+
+
+def _try_out(page: Any, operation: str) -> None:
+    page.click(f"{operation} .opblock-summary")
+    page.click(f"{operation} button.try-out__btn")
+
+
+def _execute(page: Any, operation: str) -> tuple[str, str]:
+    """Execute the operation; (the status shown, the answer's body)."""
+    page.click(f"{operation} button.execute")
+    status = page.locator(f"{operation} .live-responses-table tbody .response-col_status")
+    status.wait_for()
+    answer = page.locator(f"{operation} .live-responses-table tbody .response-col_description pre").first
+    return status.inner_text().strip(), answer.inner_text()
+
+
 def test_swagger_ui_authorizes_and_lists_interviews(live_server: tuple[str, str]) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     base, key = live_server
@@ -106,20 +130,12 @@ def test_swagger_ui_authorizes_and_lists_interviews(live_server: tuple[str, str]
                 "request",
                 lambda request: None if request.url.startswith((base, "data:")) else outside.append(request.url),
             )
-            page.goto(f"{base}/docs")
-            page.click("button.authorize")
-            page.fill("div.modal-ux input", key)
-            page.click("div.modal-ux button.modal-btn.auth.authorize")
-            page.click("div.modal-ux button.btn-done")
+            _authorize(page, base, key)
             operation = "#operations-interviews-listInterviews"
-            page.click(f"{operation} .opblock-summary")
-            page.click(f"{operation} button.try-out__btn")
-            page.click(f"{operation} button.execute")
-            status = page.locator(f"{operation} .live-responses-table tbody .response-col_status")
-            status.wait_for()
-            assert status.inner_text().strip() == "200"
-            body = page.locator(f"{operation} .live-responses-table tbody .response-col_description pre").first
-            assert '"data"' in body.inner_text()
+            _try_out(page, operation)
+            status, body = _execute(page, operation)
+            assert status == "200"
+            assert '"data"' in body
         finally:
             browser.close()
     assert outside == []
@@ -149,24 +165,16 @@ def test_swagger_ui_sends_a_raw_message(live_server: tuple[str, str]) -> None:
                     else None
                 ),
             )
-            page.goto(f"{base}/docs")
-            page.click("button.authorize")
-            page.fill("div.modal-ux input", key)
-            page.click("div.modal-ux button.modal-btn.auth.authorize")
-            page.click("div.modal-ux button.btn-done")
+            _authorize(page, base, key)
             operation = "#operations-mail-postMailMessage"
-            page.click(f"{operation} .opblock-summary")
-            page.click(f"{operation} button.try-out__btn")
+            _try_out(page, operation)
             content_type = page.locator(f"{operation} .opblock-section-request-body select")
             assert content_type.input_value() == "message/rfc822"
             body = page.locator(f"{operation} textarea.body-param__text")
             assert body.input_value().startswith("Message-ID: <reply-1@mail.acme.example>")
-            page.click(f"{operation} button.execute")
-            status = page.locator(f"{operation} .live-responses-table tbody .response-col_status")
-            status.wait_for()
-            answer = page.locator(f"{operation} .live-responses-table tbody .response-col_description pre").first
-            assert status.inner_text().strip() == "201", answer.inner_text()
-            outcome = json.loads(answer.inner_text())
+            status, answer = _execute(page, operation)
+            assert status == "201", answer
+            outcome = json.loads(answer)
         finally:
             browser.close()
     assert outside == []
@@ -262,14 +270,10 @@ def test_swagger_ui_signs_in_with_the_identity_provider(tmp_path: Path, oidc_ins
                 page.get_by_text("Authorized", exact=True).first.wait_for(state="attached")
                 page.locator("div.modal-ux button.btn-done").first.click()
                 operation = "#operations-me-getMe"
-                page.click(f"{operation} .opblock-summary")
-                page.click(f"{operation} button.try-out__btn")
-                page.click(f"{operation} button.execute")
-                status = page.locator(f"{operation} .live-responses-table tbody .response-col_status")
-                status.wait_for()
-                answer = page.locator(f"{operation} .live-responses-table tbody .response-col_description pre").first
-                assert status.inner_text().strip() == "200", answer.inner_text()
-                me = json.loads(answer.inner_text())
+                _try_out(page, operation)
+                status, answer = _execute(page, operation)
+                assert status == "200", answer
+                me = json.loads(answer)
             finally:
                 browser.close()
     finally:
