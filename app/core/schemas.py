@@ -9,7 +9,9 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     AwareDatetime,
+    BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
@@ -155,3 +157,27 @@ TIMEZONE_RULE = (
 TimeZoneName = Annotated[Text, Field(max_length=64, examples=["America/New_York"]), AfterValidator(_check_timezone)]
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
 Email = Annotated[Text, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", examples=["ana@example.com"])]
+
+
+def _whole_number(value: object) -> object:
+    """A JSON integer, as JSON Schema counts them: 3 and 3.0 are the same number, so both
+    are taken; 3.5, "3" and true are not integers and are refused (pydantic's lax mode
+    would take the last two, its strict mode would refuse the second)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be an integer")
+        return int(value)
+    return value
+
+
+# Every integer of a request body: `{"type": "integer"}` in the schema, and exactly what it admits.
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+
+
+class Public(BaseModel):
+    """The base of every response body: a field the service always sends is required in the
+    schema, even when it has a default, so that generated clients need no fallback for it."""
+
+    model_config = ConfigDict(from_attributes=True, json_schema_serialization_defaults_required=True)
