@@ -7,16 +7,13 @@ from sqlmodel import Session
 
 from app.contacts import repository
 from app.contacts.models import Contact
-from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
+from app.contacts.schemas import MAX_CONTACTS, ContactCreate, ContactPublic, ContactUpdate
 from app.core.etags import NONE, Preconditions, Tagged, make_etag
 from app.core.pagination import decode_cursor, page
 from app.core.problems import Conflict, NotFound
 from app.interviews import access as interview_access
 from app.interviews.models import Interview
 from app.users.models import User
-
-# Every interview answer embeds its contacts: their number is bounded.
-MAX_CONTACTS = 50
 
 
 def _require(session: Session, *, interview: Interview, contact_id: str) -> Contact:

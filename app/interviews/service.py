@@ -17,16 +17,11 @@ from app.integrations import service as integration_service
 from app.interviews import repository
 from app.interviews.access import not_found, require, touch
 from app.interviews.models import Interview, StatusSource
-from app.interviews.schemas import InterviewCreate, InterviewPublic, InterviewUpdate
+from app.interviews.schemas import LINK_FIELDS, REQUIRED_FIELDS, InterviewCreate, InterviewPublic, InterviewUpdate
 from app.mail import service as mail_service
 from app.nextaction import refresh
 from app.rules import Status
 from app.users.models import User
-
-# What an interview cannot be created without (an invite may give them).
-REQUIRED_FIELDS = ("company", "role_title", "role_family", "interview_at")
-# The fields that link an interview to an application of an ATS integration.
-LINK_FIELDS = frozenset({"integration_id", "ats_application_id"})
 
 
 def etag_of(interview: Interview) -> str:
@@ -99,7 +94,7 @@ def update(
     session: Session, *, user: User, interview_id: str, body: InterviewUpdate, preconditions: Preconditions = NONE
 ) -> Tagged[InterviewPublic]:
     changes = body.model_dump(exclude_unset=True)
-    relinks = not LINK_FIELDS.isdisjoint(changes)
+    relinks = not set(LINK_FIELDS).isdisjoint(changes)
     if relinks:
         # Deliveries lock the integration before the interview; take them in that order too.
         current = require(session, user=user, interview_id=interview_id)
