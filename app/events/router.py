@@ -4,11 +4,11 @@ from fastapi import APIRouter, status
 
 from app.auth.dependencies import CurrentUser
 from app.core.json_input import JsonRoute
-from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from app.core.problems import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RESPONSES
 from app.core.session import SessionDep
 from app.events import service
-from app.events.schemas import EventCreate, EventPublic
+from app.events.schemas import EventCreate, EventPage, EventPublic
 
 router = APIRouter(
     route_class=JsonRoute,
@@ -27,7 +27,7 @@ def create_event(session: SessionDep, user: CurrentUser, interview_id: str, body
 @router.get("", operation_id="listEvents")
 def list_events(
     session: SessionDep, user: CurrentUser, interview_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
-) -> Page[EventPublic]:
+) -> EventPage:
     """List the interview's events, oldest first."""
     rows, next_cursor = service.list_page(session, user=user, interview_id=interview_id, limit=limit, cursor=cursor)
-    return Page(data=list(rows), next_cursor=next_cursor)
+    return EventPage(data=list(rows), next_cursor=next_cursor)

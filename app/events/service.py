@@ -11,7 +11,7 @@ from app.core.pagination import decode_cursor, page
 from app.core.problems import InvalidInput
 from app.events import repository
 from app.events.models import Event, EventSource
-from app.events.schemas import EventCreate, EventPublic
+from app.events.schemas import EventCreate, EventPublic, to_public
 from app.interviews import access as interview_access
 from app.interviews.models import Interview, StatusSource
 from app.nextaction import refresh
@@ -22,31 +22,8 @@ from app.users.models import User
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-# The fields only some types of event carry: the types that may carry each, and the
-# types that must.
-TYPED_FIELDS: dict[str, tuple[frozenset[EventType], frozenset[EventType]]] = {
-    "decision_expected_by": (frozenset({EventType.TIMELINE_SHARED}), frozenset({EventType.TIMELINE_SHARED})),
-    "interview_at": (frozenset({EventType.ROUND_SCHEDULED}), frozenset({EventType.ROUND_SCHEDULED})),
-    "duration_minutes": (frozenset({EventType.ROUND_SCHEDULED}), frozenset()),
-    "invite_uid": (
-        frozenset({EventType.ROUND_SCHEDULED, EventType.ROUND_CANCELLED}),
-        frozenset({EventType.ROUND_CANCELLED}),
-    ),
-    "returns_on": (frozenset({EventType.AUTO_REPLY_RECEIVED}), frozenset()),
-    "address": (frozenset({EventType.MESSAGE_BOUNCED}), frozenset({EventType.MESSAGE_BOUNCED})),
-    "status": (frozenset({EventType.MESSAGE_BOUNCED}), frozenset()),
-}
-
-
 def check(body: EventCreate, *, contact_ids: Collection[str], loc: Sequence[str | int] = ("body",)) -> None:
-    """The checks a single event must pass beyond its schema."""
-    for field, (carried_by, required_by) in TYPED_FIELDS.items():
-        value = getattr(body, field)
-        if value is None and body.type in required_by:
-            raise InvalidInput.at([*loc, field], f"A {body.type.value} event needs {field}.")
-        if value is not None and body.type not in carried_by:
-            kinds = " or ".join(sorted(kind.value for kind in carried_by))
-            raise InvalidInput.at([*loc, field], f"Only a {kinds} event carries {field}.")
+    """What an event's schema cannot say: its contact is one of the interview's."""
     if body.contact_id is not None and body.contact_id not in contact_ids:
         raise InvalidInput.at([*loc, "contact_id"], "No contact with this id in this interview.")
 
@@ -74,7 +51,7 @@ def create(session: Session, *, user: User, interview_id: str, body: EventCreate
     """Record an event; a new round moves the interview's current round, a concluding
     event sets its status."""
     interview = interview_access.require(session, user=user, interview_id=interview_id, for_update=True)
-    return EventPublic.model_validate(record(session, interview=interview, body=body))
+    return to_public(record(session, interview=interview, body=body))
 
 
 def record(
@@ -114,4 +91,4 @@ def list_page(
         start_after = (occurred_at, seq)
     rows = repository.list_page(session, interview_id=interview.id, limit=limit, start_after=start_after)
     kept, next_cursor = page(rows, limit, lambda row: (row.occurred_at, row.seq))
-    return [EventPublic.model_validate(row) for row in kept], next_cursor
+    return [to_public(row) for row in kept], next_cursor

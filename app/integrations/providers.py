@@ -31,7 +31,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from app.core import json_input
 from app.core.problems import InvalidInput, ProblemError, describe
 from app.core.schemas import in_time_range
-from app.events.schemas import EventCreate
+from app.events.schemas import EVENT_CREATE, EventCreate, event_create
 from app.rules import EventType
 
 STANDARD_EVENT_TYPE = "interview.event"
@@ -242,7 +242,7 @@ def _event(kind: EventType, occurred_at: datetime | None, received_at: datetime,
     # Nothing reported by an ATS happened after it reached us: a sender's clock running
     # ahead must not date the event in the future.
     when = received_at if occurred_at is None else min(occurred_at, received_at)
-    return EventCreate(type=kind, occurred_at=when, note=note)
+    return event_create(type=kind, occurred_at=when, note=note)
 
 
 GREENHOUSE_EVENTS: dict[str, EventType] = {
@@ -325,7 +325,7 @@ def _map_standard(document: dict[str, Any]) -> Mapped:
     data = _object(document.get("data"), ["body", "data"])
     application_id = _application_id(data.get("application_id"), ["body", "data", "application_id"])
     try:
-        event = EventCreate.model_validate(data.get("event"))
+        event = EVENT_CREATE.validate_python(data.get("event"))
     except ValidationError as error:
         errors = [
             ProblemError(loc=["body", "data", "event", *problem["loc"]], msg=problem["msg"])

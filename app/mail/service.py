@@ -21,7 +21,7 @@ from app.core.pagination import decode_cursor, page
 from app.core.problems import Conflict, InvalidInput, NotFound
 from app.events import service as event_service
 from app.events.models import EventSource
-from app.events.schemas import EventCreate
+from app.events.schemas import event_create
 from app.interviews import access as interview_access
 from app.interviews import repository as interview_repository
 from app.interviews.models import Interview
@@ -479,7 +479,7 @@ def _apply(session: Session, *, record: MailMessage, interview: Interview | None
     occurred_at = min(record.date, record.received_at)
     for planned in plan.events:
         contact_id = added[planned.new_contact].id if planned.new_contact is not None else planned.contact_id
-        body = EventCreate(type=planned.type, occurred_at=occurred_at, contact_id=contact_id, **planned.fields)
+        body = event_create(type=planned.type, occurred_at=occurred_at, contact_id=contact_id, **planned.fields)
         event = event_service.record(
             session, interview=locked, body=body, source=EventSource.MAIL, message_id=record.message_id
         )

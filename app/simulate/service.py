@@ -6,6 +6,7 @@ from app import rules
 from app.core.columns import utcnow
 from app.core.problems import InvalidInput, ProblemError
 from app.events import service as event_service
+from app.events.models import Event
 from app.followups.schemas import NextActionPublic
 from app.nextaction import refresh
 from app.simulate.schemas import SimulateRequest
@@ -54,7 +55,11 @@ def simulate(session: Session, *, user: User, body: SimulateRequest) -> NextActi
             rules.Contact(id=c.id, name=c.name, role=c.role, email=c.email, is_primary=c.is_primary)
             for c in body.contacts
         ),
-        events=tuple(refresh.engine_event(e, seq=seq) for seq, e in enumerate(body.events, start=1)),
+        events=tuple(
+            # As a row would hold it: the fields its type does not carry are None there.
+            refresh.engine_event(Event(interview_id=SIMULATED_INTERVIEW_ID, seq=seq, **e.model_dump()), seq=seq)
+            for seq, e in enumerate(body.events, start=1)
+        ),
         policy=policy,
     )
     return refresh.to_public(rules.next_action(facts, body.at or utcnow()))
