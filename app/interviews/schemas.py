@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -90,6 +90,9 @@ ATS_APPLICATION_ID = (
     "uses); its deliveries, earlier ones included, become events of this interview. Set with `integration_id`."
 )
 MINUTES_PER_DAY = 24 * 60
+# WholeNumber's check after the bounds, so that the schema says `minimum` and `maximum`
+# (bounds put after a before-validator reach the schema under pydantic's own names).
+Minutes = Annotated[int, Field(ge=1, le=MINUTES_PER_DAY), get_args(WholeNumber)[1]]
 
 
 class InterviewDetails(BaseModel):
@@ -97,7 +100,7 @@ class InterviewDetails(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    duration_minutes: WholeNumber = Field(default=60, ge=1, le=MINUTES_PER_DAY, description=DURATION, examples=[60])
+    duration_minutes: Minutes = Field(default=60, description=DURATION, examples=[60])
     timezone: TimeZoneName | None = Field(default=None, description=f"{INTERVIEW_TIMEZONE} {TIMEZONE_RULE}")
     decision_expected_by: Day | None = Field(
         default=None, description=f"{DECISION_EXPECTED_BY} {DATE_RANGE}", examples=["2026-03-06"]
@@ -196,9 +199,7 @@ class InterviewUpdate(BaseModel):
     interview_at: Annotated[Timestamp | None, NotNull] = Field(
         default=None, description=f"Moves the first round; rejected once a later round is scheduled. {TIME_RANGE}"
     )
-    duration_minutes: Annotated[WholeNumber | None, NotNull] = Field(
-        default=None, ge=1, le=MINUTES_PER_DAY, description=DURATION, examples=[60]
-    )
+    duration_minutes: Annotated[Minutes | None, NotNull] = Field(default=None, description=DURATION, examples=[60])
     timezone: TimeZoneName | None = Field(default=None, description=f"{INTERVIEW_TIMEZONE} {TIMEZONE_RULE}")
     decision_expected_by: Day | None = Field(default=None, description=f"{DECISION_EXPECTED_BY} {DATE_RANGE}")
     applied_on: Day | None = Field(default=None, description=f"{APPLIED_ON} {DATE_RANGE}")
