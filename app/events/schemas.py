@@ -4,26 +4,15 @@ fields each type takes and which it requires."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any, Final, Literal, get_args
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    TypeAdapter,
-    ValidationError,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
-)
-from pydantic_core import InitErrorDetails, PydanticCustomError
-from pydantic_core.core_schema import ErrorType
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, TypeAdapter
 
 from app.core.pagination import Page
 from app.core.schemas import DATE_RANGE, TIME_RANGE, Day, Public, Text, Timestamp, UTCTime, WholeNumber
 from app.events.models import EventSource
+from app.events.tagged import TaggedErrors
 from app.rules import EventType
 
 # -- what the fields mean ---------------------------------------------------------------------
@@ -275,58 +264,8 @@ CREATE_MODELS: Final[tuple[type[_EventCreate], ...]] = (
 )
 
 
-def _kind(model: type[BaseModel]) -> EventType:
-    (kind,) = get_args(model.model_fields["type"].annotation)
-    assert isinstance(kind, EventType)
-    return kind
-
-
-_CREATE_BY_TYPE: Final[Mapping[EventType, type[_EventCreate]]] = {_kind(model): model for model in CREATE_MODELS}
-assert set(_CREATE_BY_TYPE) == set(EventType), "every event type has its model"
-# For each field of some types only: the types that carry it.
-_CARRIED_BY: Final[Mapping[str, list[str]]] = {
-    field: sorted(kind.value for kind, model in _CREATE_BY_TYPE.items() if field in model.model_fields)
-    for model in CREATE_MODELS
-    for field in model.model_fields
-    if field not in _EventCreate.model_fields
-}
-_ERROR_TYPES: Final = frozenset(get_args(ErrorType))
-
-
-def _explained(error: Any, value: object) -> InitErrorDetails:
-    """One error of an event body, at the field's place in the body (not under the name of
-    the type's model) and, for a field the type lacks or needs, in the words of event types."""
-    kind, loc = error["type"], tuple(error["loc"])
-    if kind in ("union_tag_invalid", "union_tag_not_found") and isinstance(value, dict):
-        names = ", ".join(kind.value for kind in EventType)
-        message = f"The type of an event is one of {names}."
-        return InitErrorDetails(type=PydanticCustomError("event_type", message), loc=("type",), input=value.get("type"))
-    if not isinstance(value, dict):
-        return InitErrorDetails(
-            type=PydanticCustomError("event_object", "An event is a JSON object."), loc=(), input=value
-        )
-    tag, loc = str(loc[0]), loc[1:]
-    field = str(loc[0]) if len(loc) == 1 else None
-    if kind == "missing" and field is not None:
-        message = f"A {tag} event needs {field}."
-        return InitErrorDetails(type=PydanticCustomError("missing", message), loc=loc, input=error["input"])
-    if kind == "extra_forbidden" and field is not None:
-        carried_by = _CARRIED_BY.get(field)
-        message = (
-            f"Only a {' or '.join(carried_by)} event carries {field}." if carried_by else f"No event carries {field}."
-        )
-        return InitErrorDetails(type=PydanticCustomError("extra_forbidden", message), loc=loc, input=error["input"])
-    if kind in _ERROR_TYPES:
-        return InitErrorDetails(type=kind, loc=loc, input=error["input"], ctx=error.get("ctx") or {})
-    return InitErrorDetails(type=PydanticCustomError(kind, error["msg"]), loc=loc, input=error["input"])
-
-
-def _in_event_words(value: object, handler: ValidatorFunctionWrapHandler) -> object:
-    try:
-        return handler(value)
-    except ValidationError as error:
-        details = [_explained(problem, value) for problem in error.errors()]
-        raise ValidationError.from_exception_data(error.title, details) from None
+_CREATE_ERRORS: Final = TaggedErrors(CREATE_MODELS, field="type", noun="event")
+assert sorted(_CREATE_ERRORS.tags) == sorted(EventType), "every event type has its model"
 
 
 _CreateUnion = (
@@ -347,7 +286,7 @@ _CreateUnion = (
     | NoteEventCreate
 )
 # A request's event: the member of its `type`.
-EventCreate = Annotated[_CreateUnion, Discriminator("type"), WrapValidator(_in_event_words)]
+EventCreate = Annotated[_CreateUnion, Discriminator("type"), _CREATE_ERRORS.validator()]
 EVENT_CREATE: Final = TypeAdapter[EventCreate](EventCreate)
 
 

@@ -84,6 +84,8 @@ def test_concluding_events_set_the_status(api: Api, kind: str, status: str) -> N
         ({"type": "note", "interview_at": "2026-03-10T14:00:00-04:00"}, ("body", "interview_at")),
         ({"type": "round_scheduled", "interview_at": "2026-03-10T14:00:00"}, ("body", "interview_at")),
         ({"type": "coffee"}, ("body", "type")),
+        ({"occurred_at": MONDAY_NOON}, ("body", "type")),
+        ({"type": "note", "duration_minutes": 30}, ("body", "duration_minutes")),
         ({"type": "note", "occurred_at": "2026-03-02T12:00:00"}, ("body", "occurred_at")),
         ({"type": "note", "contact_id": "nobody"}, ("body", "contact_id")),
         ({"type": "note", "channel": "x" * 51}, ("body", "channel")),
@@ -179,3 +181,132 @@ def test_a_cancelled_invite_stops_the_round_it_scheduled_and_a_reschedule_moves_
     cancelled = api.get(url, params={"at": "2026-03-13T12:00:00-04:00"}).json()
     assert cancelled == without_rounds
     assert cancelled["action"] == "send_status_check"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"type": "timeline_shared"}, "decision_expected_by", "A timeline_shared event needs decision_expected_by."),
+        ({"type": "round_scheduled"}, "interview_at", "A round_scheduled event needs interview_at."),
+        ({"type": "round_cancelled"}, "invite_uid", "A round_cancelled event needs invite_uid."),
+        ({"type": "message_bounced", "status": "5.1.1"}, "address", "A message_bounced event needs address."),
+        (
+            {"type": "note", "decision_expected_by": "2026-03-06"},
+            "decision_expected_by",
+            "Only a timeline_shared event carries decision_expected_by.",
+        ),
+        (
+            {"type": "stage_changed", "interview_at": "2026-03-10T14:00:00-04:00"},
+            "interview_at",
+            "Only a round_scheduled event carries interview_at.",
+        ),
+        (
+            {"type": "round_cancelled", "invite_uid": "r@c", "duration_minutes": 30},
+            "duration_minutes",
+            "Only a round_scheduled event carries duration_minutes.",
+        ),
+        (
+            {"type": "reply_received", "invite_uid": "r@c"},
+            "invite_uid",
+            "Only a round_cancelled or round_scheduled event carries invite_uid.",
+        ),
+        (
+            {"type": "message_bounced", "address": "a@example.com", "returns_on": "2026-03-16"},
+            "returns_on",
+            "Only an auto_reply_received event carries returns_on.",
+        ),
+        (
+            {"type": "auto_reply_received", "address": "ana@example.com"},
+            "address",
+            "Only a message_bounced event carries address.",
+        ),
+        (
+            {"type": "timeline_shared", "decision_expected_by": "2026-03-06", "status": "5.1.1"},
+            "status",
+            "Only a message_bounced event carries status.",
+        ),
+        ({"type": "note", "colour": "red"}, "colour", "No event carries colour."),
+    ],
+)
+def test_a_missing_or_foreign_field_is_named_with_the_types_that_carry_it(
+    api: Api, body: dict[str, Any], field: str, message: str
+) -> None:
+    interview = api.interview()
+    problem = assert_problem(api.post(events_url(interview["id"]), {"occurred_at": MONDAY_NOON} | body), 422)
+    assert [(error["loc"], error["msg"]) for error in problem["errors"]] == [(["body", field], message)]
+
+
+def test_an_unknown_type_names_the_types(api: Api) -> None:
+    interview = api.interview()
+    problem = assert_problem(api.post(events_url(interview["id"]), {"type": "coffee", "occurred_at": MONDAY_NOON}), 422)
+    (error,) = problem["errors"]
+    assert error["loc"] == ["body", "type"]
+    assert error["msg"].startswith("The type of an event is one of thank_you_sent, status_check_sent, ")
+    assert error["msg"].endswith(", withdrawn, note.")
+    undated = assert_problem(api.post(events_url(interview["id"]), {"type": "hired"}), 422)
+    assert [(e["loc"], e["msg"]) for e in undated["errors"]] == [
+        (["body", "occurred_at"], "A hired event needs occurred_at.")
+    ]
+    not_an_object = assert_problem(api.post(events_url(interview["id"]), ["note"]), 422)
+    assert [(e["loc"], e["msg"]) for e in not_an_object["errors"]] == [
+        (["body"], "Expected a JSON object with a type.")
+    ]
+
+
+@pytest.mark.parametrize(("minutes", "stored"), [(45, 45), (45.0, 45), (1440.0, 1440)])
+def test_a_whole_number_may_be_written_as_a_float(api: Api, minutes: object, stored: int) -> None:
+    interview = api.interview()
+    event = api.event(
+        interview["id"],
+        type="round_scheduled",
+        occurred_at=MONDAY_NOON,
+        interview_at="2026-03-10T14:00:00-04:00",
+        duration_minutes=minutes,
+    )
+    assert event["duration_minutes"] == stored
+    assert isinstance(event["duration_minutes"], int)
+
+
+@pytest.mark.parametrize("minutes", [45.5, "45", True, 0, 1441, 1e300])
+def test_duration_minutes_is_a_whole_number_of_minutes_in_a_day(api: Api, minutes: object) -> None:
+    interview = api.interview()
+    body = {
+        "type": "round_scheduled",
+        "occurred_at": MONDAY_NOON,
+        "interview_at": "2026-03-10T14:00:00-04:00",
+        "duration_minutes": minutes,
+    }
+    assert_problem(api.post(events_url(interview["id"]), body), 422, ("body", "duration_minutes"))
+
+
+def test_each_type_answers_exactly_its_fields(api: Api) -> None:
+    interview = api.interview()
+    common = {
+        "id",
+        "interview_id",
+        "seq",
+        "type",
+        "occurred_at",
+        "contact_id",
+        "channel",
+        "note",
+        "source",
+        "message_id",
+        "created_at",
+    }
+    note = api.event(interview["id"], type="note", occurred_at=MONDAY_NOON, note="hello")
+    assert set(note) == common
+    bounced = api.event(interview["id"], type="message_bounced", occurred_at=MONDAY_NOON, address="ana@example.com")
+    assert set(bounced) == common | {"address", "status"}
+    assert (bounced["address"], bounced["status"]) == ("ana@example.com", None)
+    round_ = api.event(
+        interview["id"], type="round_scheduled", occurred_at=MONDAY_NOON, interview_at="2026-03-10T14:00:00-04:00"
+    )
+    assert set(round_) == common | {"interview_at", "duration_minutes", "invite_uid"}
+    assert round_["interview_at"] == "2026-03-10T18:00:00Z"
+    listed = api.get(events_url(interview["id"])).json()["data"]
+    assert [set(event) - common for event in listed] == [
+        set(),
+        {"address", "status"},
+        {"interview_at", "duration_minutes", "invite_uid"},
+    ]

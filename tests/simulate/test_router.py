@@ -59,6 +59,15 @@ def test_simulation_starts_from_the_users_policy(api: Api) -> None:
         ),
         ({"policy": {"send_hour": 99}}, ("body", "policy", "send_hour")),
         ({"at": "2026-03-07T12:00:00"}, ("body", "at")),
+        (
+            {"events": [BODY["events"][0], {"type": "round_scheduled", "occurred_at": "2026-03-03T12:00:00Z"}]},
+            ("body", "events", 1, "interview_at"),
+        ),
+        (
+            {"events": [{"type": "reply_received", "occurred_at": "2026-03-03T12:00:00Z", "returns_on": "2026-03-16"}]},
+            ("body", "events", 0, "returns_on"),
+        ),
+        ({"events": [{"type": "coffee", "occurred_at": "2026-03-03T12:00:00Z"}]}, ("body", "events", 0, "type")),
     ],
 )
 def test_rejects_invalid_input(api: Api, change: dict[str, Any], loc: tuple[str | int, ...]) -> None:
@@ -74,3 +83,33 @@ def test_a_null_policy_key_simulates_with_its_default(api: Api) -> None:
     api.patch("/v1/policy", {"deadline_grace": "one_week"})
     body = api.post("/v1/simulate", BODY | {"policy": {"deadline_grace": None, "country": "US"}}).json()
     assert body["earliest_allowed_at"] == "2026-03-09T09:00:00-04:00"  # next_day, the default
+
+
+def test_an_events_fields_are_named_at_their_place_in_the_list(api: Api) -> None:
+    events = [
+        BODY["events"][0],
+        {"type": "auto_reply_received", "occurred_at": "2026-03-03T12:00:00Z", "address": "ana@example.com"},
+        {"type": "message_bounced", "occurred_at": "2026-03-03T12:00:00Z"},
+    ]
+    problem = assert_problem(api.post("/v1/simulate", BODY | {"events": events}), 422)
+    assert [(error["loc"], error["msg"]) for error in problem["errors"]] == [
+        (["body", "events", 1, "address"], "Only a message_bounced event carries address."),
+        (["body", "events", 2, "address"], "A message_bounced event needs address."),
+    ]
+
+
+def test_a_round_in_the_simulation_moves_the_thank_you(api: Api) -> None:
+    events = [
+        {
+            "type": "round_scheduled",
+            "occurred_at": "2026-03-03T12:00:00-05:00",
+            "interview_at": "2026-03-10T14:00:00-04:00",
+            "duration_minutes": 30.0,
+            "invite_uid": "round2@calendar.example",
+        }
+    ]
+    response = api.post("/v1/simulate", BODY | {"events": events, "at": "2026-03-10T15:00:00-04:00"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # The new round ends at 14:30, after 30 minutes; its thank-you is due from then.
+    assert (body["action"], body["earliest_allowed_at"]) == ("send_thank_you", "2026-03-10T14:30:00-04:00")
