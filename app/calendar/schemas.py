@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field
+
+from app.core.schemas import Public
+
+FEED_EXAMPLE = "https://followup.example.com/v1/calendar/q8Zf3kLw0xN5rT2yVb7cHd9mJp4sGa6eXu1oYi3nKzE.ics"
 
 
-class CalendarPublic(BaseModel):
+class CalendarPublic(Public):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"url": FEED_EXAMPLE}]})
+
     url: str = Field(
         description="Your private feed: subscribe to it in a calendar app. Anyone with the URL can read it; "
         "rotate it if it leaks.",
-        examples=["https://followup.example.com/v1/calendar/3q2-…-Xw.ics"],
+        examples=[FEED_EXAMPLE],
     )

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from app.core.schemas import NotNull, Secret, Text, UTCTime
+from app.core.schemas import NotNull, Public, Secret, Text, UTCTime, WholeNumber
 from app.mail.imap import DEFAULT_PORTS, FolderRole, Security
 from app.mailboxes.models import MailboxStatus
 
@@ -18,10 +18,18 @@ Host = Annotated[
         examples=["imap.fastmail.com"],
     ),
 ]
+PORT = "The IMAP server's port; defaults to 993 with `tls`, 143 with `starttls`."
+# WholeNumber's check after the bounds, so that the schema says `minimum` and `maximum`
+# (bounds put after a before-validator reach the schema under pydantic's own names).
 Port = Annotated[
-    int, Field(ge=1, le=65535, description="Defaults to 993 with `tls`, 143 with `starttls`.", examples=[993])
+    int,
+    Field(ge=1, le=65535, examples=[993]),
+    get_args(WholeNumber)[1],
 ]
-Username = Annotated[Text, Field(min_length=1, max_length=320, examples=["me@example.com"])]
+Username = Annotated[
+    Text,
+    Field(min_length=1, max_length=320, description="The login name, often your address.", examples=["me@example.com"]),
+]
 Password = Annotated[
     Secret,
     Field(
@@ -49,7 +57,7 @@ class MailboxCreate(BaseModel):
     )
 
     host: Host
-    port: Port | None = None
+    port: Port | None = Field(default=None, description=PORT)
     security: SecurityField = Security.TLS
     username: Username
     password: Password
@@ -65,11 +73,12 @@ class MailboxUpdate(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"password": "new-app-password"}, {"enabled": False}]},
+        # minProperties: the validator below, for schema readers.
+        json_schema_extra={"examples": [{"password": "new-app-password"}, {"enabled": False}], "minProperties": 1},
     )
 
     host: Annotated[Host | None, NotNull] = None
-    port: Annotated[Port | None, NotNull] = None
+    port: Annotated[Port | None, NotNull] = Field(default=None, description=PORT)
     security: Annotated[SecurityField | None, NotNull] = None
     username: Annotated[Username | None, NotNull] = None
     password: Annotated[Password | None, NotNull] = None
@@ -88,22 +97,55 @@ class MailboxUpdate(BaseModel):
         return bool(self.model_fields_set & {"host", "port", "security", "username", "password"})
 
 
-class FolderPublic(BaseModel):
+MAILBOX_EXAMPLE: dict[str, Any] = {
+    "id": "6d8f0a2c-4e1b-4c7d-9a3e-5f7b9d1c3e5a",
+    "host": "imap.fastmail.com",
+    "port": 993,
+    "security": "tls",
+    "username": "me@example.com",
+    "status": "ok",
+    "last_error": None,
+    "last_synced_at": "2026-03-03T17:05:00Z",
+    "next_sync_at": "2026-03-03T17:10:00Z",
+    "folders": [
+        {
+            "role": "inbox",
+            "name": "INBOX",
+            "uidvalidity": 1709312400,
+            "last_uid": 4182,
+            "updated_at": "2026-03-03T17:05:00Z",
+        },
+        {
+            "role": "sent",
+            "name": "Sent",
+            "uidvalidity": 1709312401,
+            "last_uid": 977,
+            "updated_at": "2026-03-03T17:05:00Z",
+        },
+    ],
+    "created_at": "2026-03-01T18:30:00Z",
+    "updated_at": "2026-03-03T17:05:00Z",
+}
+
+
+class FolderPublic(Public):
     role: FolderRole = Field(
         description="`inbox`, or `sent`: the folder marked \\Sent (RFC 6154), else one named Sent."
     )
     name: str = Field(description="The folder's name on the server.")
     uidvalidity: int = Field(description="The folder's UIDVALIDITY when it was last read; a new one re-reads it.")
     last_uid: int = Field(description="Every message up to this UID was read.")
-    updated_at: UTCTime
+    updated_at: UTCTime = Field(description="When the folder was last read (UTC).")
 
 
-class MailboxPublic(BaseModel):
-    id: str
-    host: str
-    port: int
-    security: Security
-    username: str
+class MailboxPublic(Public):
+    model_config = ConfigDict(json_schema_extra={"examples": [MAILBOX_EXAMPLE]})
+
+    id: str = Field(description="The mailbox's id.")
+    host: str = Field(description="The IMAP server's host name (or address).")
+    port: int = Field(description="The IMAP server's port.")
+    security: Security = Field(description="`tls` (IMAPS) or `starttls`.")
+    username: str = Field(description="The login name.")
     status: MailboxStatus = Field(
         description="`ok`; `error` when the last sync could not log in or was refused (see `last_error`; "
         "retried with a growing wait); `disabled` (not synced)."
@@ -115,5 +157,5 @@ class MailboxPublic(BaseModel):
     last_synced_at: UTCTime | None = Field(description="The end of the last sync that worked.")
     next_sync_at: UTCTime | None = Field(description="When the next sync is planned; null while disabled.")
     folders: list[FolderPublic] = Field(description="Where each folder's reading stands; empty before the first sync.")
-    created_at: UTCTime
-    updated_at: UTCTime
+    created_at: UTCTime = Field(description="When the mailbox was added (UTC).")
+    updated_at: UTCTime = Field(description="When it last changed (UTC).")
