@@ -30,6 +30,7 @@ from app.mail.schemas import (
     MailOutcome,
     MailSettingsPublic,
     MailSettingsUpdate,
+    PostmarkInbound,
 )
 from app.users.models import User
 
@@ -221,7 +222,7 @@ def receive_mailgun(
     responses=INBOUND_RESPONSES,
     openapi_extra=documented_body(
         "Postmark's inbound webhook JSON, with `RawEmail` (turn on 'Include raw email content').",
-        {"application/json": {"schema": {"type": "object"}}},
+        {"application/json": {"schema": PostmarkInbound.model_json_schema()}},
     ),
 )
 def receive_postmark(request: Request, session: SessionDep, settings: SettingsDep, body: Body) -> InboundResult:
