@@ -26,6 +26,7 @@ from app.integrations.schemas import (
     AtsDeliveryPublic,
     DeliveryReceipt,
     IntegrationCreate,
+    IntegrationPage,
     IntegrationPublic,
     IntegrationWithSecret,
     SecretRotation,
@@ -72,10 +73,10 @@ def list_integrations(
     webhook_url: WebhookUrlDep,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[IntegrationPublic]:
+) -> IntegrationPage:
     """List your ATS integrations, oldest first (never their secrets)."""
     rows, next_cursor = service.list_page(session, user=user, limit=limit, cursor=cursor, webhook_url=webhook_url)
-    return Page(data=rows, next_cursor=next_cursor)
+    return IntegrationPage(data=rows, next_cursor=next_cursor)
 
 
 @router.get("/{integration_id}", operation_id="getIntegration", responses=NOT_FOUND_RESPONSES)

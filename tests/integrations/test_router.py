@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -127,6 +129,91 @@ def test_the_webhook_url_follows_the_allowed_host_the_client_used(client: TestCl
 def test_create_rejects_invalid_input(api: Api, body: dict[str, Any], loc: tuple[str, ...]) -> None:
     assert_problem(api.post("/v1/integrations", body), 422, loc)
     assert api.get("/v1/integrations").json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "message"),
+    [
+        ({"provider": "greenhouse", "company": "Acme"}, "secret", "A greenhouse integration needs secret."),
+        ({"provider": "lever", "company": "Acme", "secret": None}, "secret", "Input should be a valid string"),
+        (
+            {"provider": "lever", "company": "Acme", "secret": "x" * 15},
+            "secret",
+            "The secret must be 16 to 200 characters, without outer spaces.",
+        ),
+        (
+            {"provider": "greenhouse", "company": "Acme", "secret": "a-long-enough-secret\n"},
+            "secret",
+            "The secret must be 16 to 200 characters, without outer spaces.",
+        ),
+        (
+            {"provider": "standard", "company": "Acme", "secret": STANDARD_SECRET + "\n"},
+            "secret",
+            "A standard secret is `whsec_` and the base64 of 24 to 64 random bytes.",
+        ),
+        ({"company": "Acme"}, "provider", "The provider of an integration is one of greenhouse, lever, standard."),
+        (
+            {"provider": "standard", "company": "Acme", "previous_secret_valid_hours": 1},
+            "previous_secret_valid_hours",
+            "No integration carries previous_secret_valid_hours.",
+        ),
+    ],
+)
+def test_create_names_the_field_and_what_it_must_be(api: Api, body: dict[str, Any], loc: str, message: str) -> None:
+    problem = assert_problem(api.post("/v1/integrations", body), 422)
+    assert [(error["loc"], error["msg"]) for error in problem["errors"]] == [(["body", loc], message)]
+
+
+def _standard_secret(size: int, *, padded: bool = True) -> str:
+    encoded = base64.b64encode(bytes(range(size))).decode()
+    return "whsec_" + (encoded if padded else encoded.rstrip("="))
+
+
+@pytest.mark.parametrize(
+    ("secret", "accepted"),
+    [
+        (_standard_secret(24), True),
+        (_standard_secret(25), True),
+        (_standard_secret(26, padded=False), True),
+        (_standard_secret(63), True),
+        (_standard_secret(64), True),
+        (_standard_secret(64, padded=False), True),
+        (_standard_secret(23), False),
+        (_standard_secret(65), False),
+        (_standard_secret(32)[:-1] + "==", False),
+        (_standard_secret(32).replace("whsec_", "whsec-"), False),
+        (_standard_secret(32) + "\n", False),
+        (_standard_secret(32)[:20] + "-" + _standard_secret(32)[21:], False),
+    ],
+)
+def test_the_schema_pattern_of_a_standard_secret_is_what_the_service_takes(
+    app: Any, api: Api, secret: str, accepted: bool
+) -> None:
+    pattern = app.openapi()["components"]["schemas"]["StandardIntegrationCreate"]["properties"]["secret"]["anyOf"][0]
+    assert bool(re.fullmatch(pattern["pattern"], secret)) is accepted
+    assert (pattern["minLength"] <= len(secret) <= pattern["maxLength"]) or not accepted
+    response = api.post("/v1/integrations", {"provider": "standard", "company": "Acme", "secret": secret})
+    assert response.status_code == (201 if accepted else 422), response.text
+    if accepted:
+        # The sender signs with it, and the service verifies what it signed.
+        integration = response.json()
+        body = b'{"type": "ping", "data": {}}'
+        assert deliver(api.client, integration, body, standard_headers(body, secret=secret)).status_code == 200
+        rotated = api.post(f"/v1/integrations/{integration['id']}/rotate-secret", {"secret": _standard_secret(40)})
+        assert rotated.status_code == 200, rotated.text
+    else:
+        integration = connect(api, "standard")
+        rotated = api.post(f"/v1/integrations/{integration['id']}/rotate-secret", {"secret": secret})
+        assert_problem(rotated, 422, ("body", "secret"))
+
+
+@pytest.mark.parametrize(("hours", "status"), [(3, 200), (3.0, 200), (720.0, 200), (3.5, 422), ("3", 422), (True, 422)])
+def test_rotation_hours_are_a_whole_number(api: Api, hours: object, status: int) -> None:
+    integration = connect(api, "standard")
+    response = api.post(f"/v1/integrations/{integration['id']}/rotate-secret", {"previous_secret_valid_hours": hours})
+    assert response.status_code == status, response.text
+    if status == 422:
+        assert_problem(response, 422, ("body", "previous_secret_valid_hours"))
 
 
 def test_a_standard_secret_may_be_given(api: Api) -> None:
@@ -733,7 +820,7 @@ def test_integration_operations_are_documented(app: Any) -> None:
             assert "application/problem+json" in operation["responses"][status]["content"], (name, status)
         if "{integration_id}" in next(p for p, item in schema["paths"].items() if operation in item.values()):
             assert "404" in operation["responses"], name
-    for component in ("IntegrationCreate", "SecretRotation"):
+    for component in ("GreenhouseIntegrationCreate", "StandardIntegrationCreate", "SecretRotation"):
         assert schema["components"]["schemas"][component]["examples"]
-    secret = schema["components"]["schemas"]["IntegrationCreate"]["properties"]["secret"]["anyOf"][0]
+    secret = schema["components"]["schemas"]["GreenhouseIntegrationCreate"]["properties"]["secret"]
     assert secret["writeOnly"] is True
