@@ -107,18 +107,27 @@ def test_the_generated_python_client_runs_the_worked_example(
         )
         assert isinstance(ben, models.ContactPublic) and not ben.is_primary
 
-        for event in (
-            models.EventCreate(
-                type_=models.EventType.THANK_YOU_SENT, occurred_at=datetime(2026, 3, 2, 15, 0, tzinfo=NEW_YORK_WINTER)
+        # Each type of event is a model of its own, with its fields; the answer is the same type's.
+        thanks = create_event.sync(
+            interview.id,
+            client=client,
+            body=models.ThankYouSentEventCreate(
+                type_="thank_you_sent", occurred_at=datetime(2026, 3, 2, 15, 0, tzinfo=NEW_YORK_WINTER)
             ),
-            models.EventCreate(
-                type_=models.EventType.TIMELINE_SHARED,
+        )
+        assert isinstance(thanks, models.ThankYouSentEvent), thanks
+        timeline = create_event.sync(
+            interview.id,
+            client=client,
+            body=models.TimelineSharedEventCreate(
+                type_="timeline_shared",
                 occurred_at=datetime(2026, 3, 3, 12, 0, tzinfo=NEW_YORK_WINTER),
                 decision_expected_by=date(2026, 3, 6),
             ),
-        ):
-            created = create_event.sync(interview.id, client=client, body=event)
-            assert isinstance(created, models.EventPublic), created
+        )
+        assert isinstance(timeline, models.TimelineSharedEvent), timeline
+        assert timeline.decision_expected_by == date(2026, 3, 6)
+        assert timeline.source == models.EventSource.API
 
         at = datetime(2026, 3, 7, 12, 0, tzinfo=NEW_YORK_WINTER)
         action = get_next_action.sync(interview.id, client=client, at=at)
@@ -139,7 +148,14 @@ def test_the_typescript_types_compile_a_typed_usage(tmp_path: Path) -> None:
     npm = debian.npm()
     project = tmp_path / "typescript"
     project.mkdir()
-    for name in ("package.json", "package-lock.json", "tsconfig.json", "usage.ts"):
+    for name in (
+        "package.json",
+        "package-lock.json",
+        "tsconfig.json",
+        "usage.ts",
+        "tsconfig.refused.json",
+        "refused.ts",
+    ):
         shutil.copy(TYPESCRIPT / name, project / name)
 
     def run(*command: str) -> None:
@@ -159,3 +175,23 @@ def test_the_typescript_types_compile_a_typed_usage(tmp_path: Path) -> None:
         [npx, "tsc", "--noEmit", "-p", "."], cwd=project, capture_output=True, text=True, check=False
     )
     assert broken.returncode != 0 and "usage.ts" in broken.stdout, broken.stdout
+
+    # A timeline_shared event without its decision_expected_by does not compile, on exactly
+    # the line that builds it (the usage file above compiled, with the same types).
+    (project / "schema.d.ts").write_text(schema)
+    refused = subprocess.run(
+        [npx, "tsc", "--noEmit", "-p", "tsconfig.refused.json"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    errors = [line for line in refused.stdout.splitlines() if ": error TS" in line]
+    line = next(
+        number
+        for number, text in enumerate((project / "refused.ts").read_text().splitlines(), start=1)
+        if "const undated" in text
+    )
+    assert refused.returncode != 0 and len(errors) == 1, refused.stdout
+    assert errors[0].startswith(f"refused.ts({line},"), refused.stdout
+    assert "'decision_expected_by' is missing" in refused.stdout, refused.stdout

@@ -8,6 +8,8 @@ type Action = Schemas["NextActionPublic"]["action"];
 type NextAction = operations["getNextAction"]["responses"][200]["content"]["application/json"];
 type NewInterview = paths["/v1/interviews"]["post"]["requestBody"]["content"]["application/json"];
 type NewEvent = operations["createEvent"]["requestBody"]["content"]["application/json"];
+type RecordedEvent = operations["createEvent"]["responses"][201]["content"]["application/json"];
+type NewIntegration = operations["createIntegration"]["requestBody"]["content"]["application/json"];
 type Problem = operations["getNextAction"]["responses"][404]["content"]["application/problem+json"];
 
 // The five actions of API.md, exactly: a sixth, or one missing, fails both ways.
@@ -39,6 +41,25 @@ const timeline: NewEvent = {
 };
 // @ts-expect-error: an unknown role family
 const badFamily: NewInterview["role_family"] = "astronaut";
+// @ts-expect-error: only a round_scheduled event carries interview_at
+const noteWithRound: NewEvent = { type: "note", occurred_at: "2026-03-03T12:00:00-05:00", interview_at: "x" };
+const rescheduled: Schemas["RoundScheduledEventCreate"] = {
+  type: "round_scheduled",
+  occurred_at: "2026-03-10T12:00:00-04:00",
+  interview_at: "2026-03-17T14:00:00-04:00",
+  duration_minutes: 45,
+  invite_uid: "round2-acme@calendar.example.com",
+};
+
+const greenhouse: NewIntegration = { provider: "greenhouse", company: "Acme", secret: "3f9c1b7e2d4a6f8091b2c3d4e5f60718" };
+const standard: NewIntegration = { provider: "standard", company: "Acme" };
+// @ts-expect-error: Greenhouse signs with the secret key set there, which the integration needs
+const greenhouseWithoutSecret: NewIntegration = { provider: "greenhouse", company: "Acme" };
+
+// The answer is the event of its type: narrowing on `type` reaches that type's fields.
+function deadline(event: RecordedEvent): string | null {
+  return event.type === "timeline_shared" ? event.decision_expected_by : null;
+}
 
 async function call<T>(base: string, key: string, method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${base}${path}`, {
@@ -55,11 +76,21 @@ async function call<T>(base: string, key: string, method: string, path: string, 
 
 export async function nextStep(base: string, key: string): Promise<string> {
   const created = await call<Schemas["InterviewPublic"]>(base, key, "POST", "/v1/interviews", interview);
-  await call<Schemas["EventPublic"]>(base, key, "POST", `/v1/interviews/${created.id}/events`, timeline);
+  const recorded = await call<RecordedEvent>(base, key, "POST", `/v1/interviews/${created.id}/events`, timeline);
   const next = await call<NextAction>(base, key, "GET", `/v1/interviews/${created.id}/next-action`);
   const who: string = next.contact?.name ?? "nobody";
   const when: string | null = next.earliest_allowed_at;
-  return `${everyAction[next.action]} (${who}, ${when ?? "no date"})`;
+  return `${everyAction[next.action]} (${who}, ${when ?? "no date"}, decision by ${deadline(recorded) ?? "?"})`;
 }
 
-export const checks = { fromSchema, toSchema, notAnAction, badFamily };
+export const checks = {
+  fromSchema,
+  toSchema,
+  notAnAction,
+  badFamily,
+  noteWithRound,
+  rescheduled,
+  greenhouse,
+  standard,
+  greenhouseWithoutSecret,
+};
