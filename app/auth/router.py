@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from app.auth import service
 from app.auth.dependencies import CurrentUser
-from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
+from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyId, ApiKeyPublic
 from app.core.etags import shown_once
 from app.core.json_input import JsonRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -38,7 +38,7 @@ def list_api_keys(
 @router.delete(
     "/{key_id}", status_code=status.HTTP_204_NO_CONTENT, operation_id="deleteApiKey", responses=NOT_FOUND_RESPONSES
 )
-def delete_api_key(request: Request, session: SessionDep, user: CurrentUser, key_id: str) -> Response:
+def delete_api_key(request: Request, session: SessionDep, user: CurrentUser, key_id: ApiKeyId) -> Response:
     """Revoke an API key; requests with it answer 401 from now on."""
     service.delete(session, user=user, key_id=key_id)
     # This process forgets it at once; see app.auth.cache for the others.

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.etags import REPLAY_NOTE
 from app.core.schemas import Public, Text
+
+ApiKeyId = Annotated[str, Path(description="The API key's id (not the key).")]
 
 KEY_NAME = "A label to recognise the key by; null when none was given."
 API_KEY_EXAMPLE: dict[str, Any] = {

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from app.auth.dependencies import CurrentUser
 from app.calendar import service
@@ -14,6 +16,7 @@ from app.core.urls import public_base_url
 
 router = APIRouter(route_class=JsonRoute, prefix="/v1/calendar", tags=["calendar"], responses=VALIDATION_RESPONSES)
 CALENDAR_MEDIA_TYPE = "text/calendar"
+FeedToken = Annotated[str, Path(description="The secret part of your feed's URL (`GET /v1/calendar`).")]
 
 
 @router.get("", operation_id="getCalendar", responses=AUTH_RESPONSES, dependencies=[Depends(writes)])
@@ -37,7 +40,7 @@ def rotate_calendar(request: Request, session: SessionDep, user: CurrentUser, se
         **NOT_FOUND_RESPONSES,
     },
 )
-def get_calendar_feed(session: SessionDep, token: str) -> Response:
+def get_calendar_feed(session: SessionDep, token: FeedToken) -> Response:
     """The feed itself, for calendar apps: no API key, the token in the URL is the key.
     One 15-minute event per follow-up, at its earliest allowed time."""
     return Response(

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response, status
 
 from app.auth.dependencies import CurrentUser
 from app.contacts import service
-from app.contacts.schemas import ContactCreate, ContactPublic, ContactUpdate
+from app.contacts.schemas import ContactCreate, ContactId, ContactPublic, ContactUpdate
 from app.core.etags import CREATED_RESPONSES, READ_RESPONSES, IfMatch, IfNoneMatch, send
 from app.core.json_input import JsonRoute
 from app.core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -17,6 +17,7 @@ from app.core.problems import (
     VALIDATION_RESPONSES,
 )
 from app.core.session import SessionDep
+from app.interviews.schemas import InterviewId
 
 router = APIRouter(
     route_class=JsonRoute,
@@ -33,7 +34,7 @@ router = APIRouter(
     responses=CREATED_RESPONSES | CONFLICT_RESPONSES,
 )
 def create_contact(
-    session: SessionDep, user: CurrentUser, interview_id: str, body: ContactCreate, response: Response
+    session: SessionDep, user: CurrentUser, interview_id: InterviewId, body: ContactCreate, response: Response
 ) -> ContactPublic:
     """Add a person on the hiring team."""
     return send(response, service.create(session, user=user, interview_id=interview_id, body=body))
@@ -41,7 +42,11 @@ def create_contact(
 
 @router.get("", operation_id="listContacts")
 def list_contacts(
-    session: SessionDep, user: CurrentUser, interview_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    session: SessionDep,
+    user: CurrentUser,
+    interview_id: InterviewId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Page[ContactPublic]:
     """List the interview's contacts."""
     rows, next_cursor = service.list_page(session, user=user, interview_id=interview_id, limit=limit, cursor=cursor)
@@ -52,8 +57,8 @@ def list_contacts(
 def get_contact(
     session: SessionDep,
     user: CurrentUser,
-    interview_id: str,
-    contact_id: str,
+    interview_id: InterviewId,
+    contact_id: ContactId,
     response: Response,
     if_none_match: IfNoneMatch = None,
 ) -> ContactPublic:
@@ -70,8 +75,8 @@ def get_contact(
 def update_contact(
     session: SessionDep,
     user: CurrentUser,
-    interview_id: str,
-    contact_id: str,
+    interview_id: InterviewId,
+    contact_id: ContactId,
     body: ContactUpdate,
     response: Response,
     preconditions: IfMatch,
@@ -91,7 +96,7 @@ def update_contact(
     responses=PRECONDITION_RESPONSES,
 )
 def delete_contact(
-    session: SessionDep, user: CurrentUser, interview_id: str, contact_id: str, preconditions: IfMatch
+    session: SessionDep, user: CurrentUser, interview_id: InterviewId, contact_id: ContactId, preconditions: IfMatch
 ) -> Response:
     """Delete a contact; its events stay, with no contact (with `If-Match`: only that version)."""
     service.delete(session, user=user, interview_id=interview_id, contact_id=contact_id, preconditions=preconditions)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.core.schemas import Email, Name, NotNull, Public, UTCTime
@@ -21,6 +22,8 @@ CONTACT_ROLE = (
     "Their part in the hiring: `recruiter`, `hiring_manager` (the status checks escalate to them), "
     "`interviewer`, `coordinator` or `other`."
 )
+
+ContactId = Annotated[str, Path(description="The contact's id.")]
 IS_PRIMARY = "The person to write to first; one per interview."
 CONTACT_PUBLIC_EXAMPLE: dict[str, Any] = {
     "id": "0b7e2f4c-5d1a-4c3e-9f7b-2a6d8e1c3b5a",

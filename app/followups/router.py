@@ -11,6 +11,7 @@ from app.core.schemas import TIME_RANGE, Timestamp
 from app.core.session import SessionDep
 from app.followups import service
 from app.followups.schemas import AgendaItem, NextActionPublic, OutreachCheckRequest, OutreachCheckResult
+from app.interviews.schemas import InterviewId
 
 JSON = "application/json"
 
@@ -31,7 +32,7 @@ router = APIRouter(
 def get_next_action(
     session: SessionDep,
     user: CurrentUser,
-    interview_id: str,
+    interview_id: InterviewId,
     at: Timestamp | None = Query(
         default=None,
         description=f"Evaluate as of this time (events after it are ignored); now when omitted. {TIME_RANGE}",
@@ -44,7 +45,7 @@ def get_next_action(
 
 @router.post("/interviews/{interview_id}/outreach-check", operation_id="checkOutreach", responses=NOT_FOUND_RESPONSES)
 def check_outreach(
-    session: SessionDep, user: CurrentUser, interview_id: str, body: OutreachCheckRequest
+    session: SessionDep, user: CurrentUser, interview_id: InterviewId, body: OutreachCheckRequest
 ) -> OutreachCheckResult:
     """May I send this message to this person now? Lists every rule it would break."""
     return service.check_outreach(session, user=user, interview_id=interview_id, body=body)

@@ -16,7 +16,7 @@ from app.core.problems import (
 )
 from app.core.session import SessionDep
 from app.interviews import service
-from app.interviews.schemas import InterviewCreate, InterviewPublic, InterviewUpdate
+from app.interviews.schemas import InterviewCreate, InterviewId, InterviewPublic, InterviewUpdate
 from app.rules import Status
 
 router = APIRouter(
@@ -56,7 +56,11 @@ def list_interviews(
     responses=READ_RESPONSES | NOT_MODIFIED_RESPONSES | NOT_FOUND_RESPONSES,
 )
 def get_interview(
-    session: SessionDep, user: CurrentUser, interview_id: str, response: Response, if_none_match: IfNoneMatch = None
+    session: SessionDep,
+    user: CurrentUser,
+    interview_id: InterviewId,
+    response: Response,
+    if_none_match: IfNoneMatch = None,
 ) -> InterviewPublic:
     """Read one interview; its `ETag` header names this version."""
     return send(response, service.get(session, user=user, interview_id=interview_id), if_none_match)
@@ -70,7 +74,7 @@ def get_interview(
 def update_interview(
     session: SessionDep,
     user: CurrentUser,
-    interview_id: str,
+    interview_id: InterviewId,
     body: InterviewUpdate,
     response: Response,
     preconditions: IfMatch,
@@ -87,7 +91,9 @@ def update_interview(
     operation_id="deleteInterview",
     responses=NOT_FOUND_RESPONSES | PRECONDITION_RESPONSES,
 )
-def delete_interview(session: SessionDep, user: CurrentUser, interview_id: str, preconditions: IfMatch) -> Response:
+def delete_interview(
+    session: SessionDep, user: CurrentUser, interview_id: InterviewId, preconditions: IfMatch
+) -> Response:
     """Delete an interview with its contacts and events (with `If-Match`: only that version)."""
     service.delete(session, user=user, interview_id=interview_id, preconditions=preconditions)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

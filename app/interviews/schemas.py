@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, get_args
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.contacts.schemas import (
@@ -27,6 +28,8 @@ from app.core.schemas import (
     WholeNumber,
 )
 from app.rules import RoleFamily, Status
+
+InterviewId = Annotated[str, Path(description="The interview's id.")]
 
 # The README's interview: Ana the recruiter (primary) and Ben the hiring manager.
 BEN: dict[str, Any] = {"name": "Ben", "email": "ben@example.com", "role": "hiring_manager", "is_primary": False}

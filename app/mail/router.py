@@ -30,6 +30,7 @@ from app.mail.schemas import (
     MailOutcome,
     MailSettingsPublic,
     MailSettingsUpdate,
+    MessageRecordId,
     PostmarkInbound,
 )
 from app.users.models import User
@@ -103,7 +104,7 @@ def list_messages(
 
 
 @router.get("/messages/{message_id}", operation_id="getMailMessage", responses=NOT_FOUND_RESPONSES)
-def get_message(session: SessionDep, user: CurrentUser, message_id: str) -> MailOutcome:
+def get_message(session: SessionDep, user: CurrentUser, message_id: MessageRecordId) -> MailOutcome:
     """One message's record (its id in this API, not its Message-ID)."""
     return service.get(session, user=user, record_id=message_id)
 
@@ -113,7 +114,9 @@ def get_message(session: SessionDep, user: CurrentUser, message_id: str) -> Mail
     operation_id="assignMailMessage",
     responses=NOT_FOUND_RESPONSES | CONFLICT_RESPONSES,
 )
-def assign_message(session: SessionDep, user: CurrentUser, message_id: str, body: AssignBody) -> MailOutcome:
+def assign_message(
+    session: SessionDep, user: CurrentUser, message_id: MessageRecordId, body: AssignBody
+) -> MailOutcome:
     """Apply an unmatched message to one of your interviews; an unknown sender becomes a
     contact of it."""
     return service.assign(session, user=user, record_id=message_id, interview_id=body.interview_id)

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.schemas import Email, Public, Text, UTCTime
@@ -31,6 +32,8 @@ OUTCOME = (
     "`applied` (it made its events, or changed nothing for a reason), `duplicate` (it arrived before: the first "
     "arrival's outcome), `ignored` (nothing to do: see `reason`), `unmatched` (no interview found: assign it)."
 )
+
+MessageRecordId = Annotated[str, Path(description="The message's record id in this API (`id`), not its Message-ID.")]
 MAIL_OUTCOME_EXAMPLE: dict[str, Any] = {
     "id": "3d9b0f1e-7c2a-4e58-a6b1-0f4c2d8e9a13",
     "message_id": "<ooo-1@mail.acme.example>",

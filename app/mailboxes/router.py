@@ -17,7 +17,7 @@ from app.core.problems import (
 )
 from app.core.session import SessionDep
 from app.mailboxes import service
-from app.mailboxes.schemas import MailboxCreate, MailboxPublic, MailboxUpdate
+from app.mailboxes.schemas import MailboxCreate, MailboxId, MailboxPublic, MailboxUpdate
 
 router = APIRouter(
     route_class=JsonRoute,
@@ -57,7 +57,7 @@ def list_mailboxes(
     responses=READ_RESPONSES | NOT_MODIFIED_RESPONSES | NOT_FOUND_RESPONSES,
 )
 def get_mailbox(
-    session: SessionDep, user: CurrentUser, mailbox_id: str, response: Response, if_none_match: IfNoneMatch = None
+    session: SessionDep, user: CurrentUser, mailbox_id: MailboxId, response: Response, if_none_match: IfNoneMatch = None
 ) -> MailboxPublic:
     """One mailbox: its status, its last error, when it was last synced and how far each folder was read."""
     return send(response, service.get(session, user=user, mailbox_id=mailbox_id), if_none_match)
@@ -72,7 +72,7 @@ def update_mailbox(
     session: SessionDep,
     user: CurrentUser,
     settings: SettingsDep,
-    mailbox_id: str,
+    mailbox_id: MailboxId,
     body: MailboxUpdate,
     response: Response,
     preconditions: IfMatch,
@@ -93,7 +93,7 @@ def update_mailbox(
     operation_id="deleteMailbox",
     responses=NOT_FOUND_RESPONSES | PRECONDITION_RESPONSES,
 )
-def delete_mailbox(session: SessionDep, user: CurrentUser, mailbox_id: str, preconditions: IfMatch) -> Response:
+def delete_mailbox(session: SessionDep, user: CurrentUser, mailbox_id: MailboxId, preconditions: IfMatch) -> Response:
     """Disconnect a mailbox: its credentials are deleted at once. What it brought in stays."""
     service.delete(session, user=user, mailbox_id=mailbox_id, preconditions=preconditions)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -105,6 +105,6 @@ def delete_mailbox(session: SessionDep, user: CurrentUser, mailbox_id: str, prec
     operation_id="syncMailbox",
     responses=NOT_FOUND_RESPONSES | CONFLICT_RESPONSES,
 )
-def sync_mailbox(session: SessionDep, user: CurrentUser, mailbox_id: str, response: Response) -> MailboxPublic:
+def sync_mailbox(session: SessionDep, user: CurrentUser, mailbox_id: MailboxId, response: Response) -> MailboxPublic:
     """Sync now: a worker reads the mailbox at its next pass (`next_sync_at`)."""
     return send(response, service.sync_now(session, user=user, mailbox_id=mailbox_id))

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, get_args
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from app.core.schemas import NotNull, Public, Secret, Text, UTCTime, WholeNumber
 from app.mail.imap import DEFAULT_PORTS, FolderRole, Security
 from app.mailboxes.models import MailboxStatus
+
+MailboxId = Annotated[str, Path(description="The mailbox's id.")]
 
 Host = Annotated[
     Text,

@@ -14,7 +14,9 @@ from app.core.session import SessionDep
 from app.webhooks_out import service
 from app.webhooks_out.models import DeliveryStatus
 from app.webhooks_out.schemas import (
+    DeliveryId,
     EndpointCreate,
+    EndpointId,
     EndpointPublic,
     EndpointUpdate,
     EndpointWithSecret,
@@ -53,14 +55,14 @@ def list_endpoints(
 
 
 @router.get("/{endpoint_id}", operation_id="getWebhookEndpoint", responses=ENDPOINT_RESPONSES)
-def get_endpoint(session: SessionDep, user: CurrentUser, endpoint_id: str) -> EndpointPublic:
+def get_endpoint(session: SessionDep, user: CurrentUser, endpoint_id: EndpointId) -> EndpointPublic:
     """Read one webhook endpoint."""
     return service.get(session, user=user, endpoint_id=endpoint_id)
 
 
 @router.patch("/{endpoint_id}", operation_id="updateWebhookEndpoint", responses=ENDPOINT_RESPONSES)
 def update_endpoint(
-    session: SessionDep, user: CurrentUser, settings: SettingsDep, endpoint_id: str, body: EndpointUpdate
+    session: SessionDep, user: CurrentUser, settings: SettingsDep, endpoint_id: EndpointId, body: EndpointUpdate
 ) -> EndpointPublic:
     """Change the URL, events or description; disable or enable the endpoint."""
     return service.update(session, user=user, endpoint_id=endpoint_id, body=body, settings=settings)
@@ -72,7 +74,7 @@ def update_endpoint(
     operation_id="deleteWebhookEndpoint",
     responses=ENDPOINT_RESPONSES,
 )
-def delete_endpoint(session: SessionDep, user: CurrentUser, endpoint_id: str) -> Response:
+def delete_endpoint(session: SessionDep, user: CurrentUser, endpoint_id: EndpointId) -> Response:
     """Delete an endpoint and its delivery history."""
     service.delete(session, user=user, endpoint_id=endpoint_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -80,7 +82,7 @@ def delete_endpoint(session: SessionDep, user: CurrentUser, endpoint_id: str) ->
 
 @router.post("/{endpoint_id}/rotate-secret", operation_id="rotateWebhookEndpointSecret", responses=ENDPOINT_RESPONSES)
 def rotate_secret(
-    session: SessionDep, user: CurrentUser, settings: SettingsDep, endpoint_id: str, response: Response
+    session: SessionDep, user: CurrentUser, settings: SettingsDep, endpoint_id: EndpointId, response: Response
 ) -> EndpointWithSecret:
     """A new signing secret, shown once; the old one keeps signing beside it for a while
     (`previous_secret_expires_at`)."""
@@ -92,7 +94,7 @@ def rotate_secret(
 def list_deliveries(
     session: SessionDep,
     user: CurrentUser,
-    endpoint_id: str,
+    endpoint_id: EndpointId,
     status: DeliveryStatus | None = Query(default=None, description="Only deliveries with this status."),
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -105,7 +107,9 @@ def list_deliveries(
 
 
 @router.get("/{endpoint_id}/deliveries/{delivery_id}", operation_id="getWebhookDelivery", responses=ENDPOINT_RESPONSES)
-def get_delivery(session: SessionDep, user: CurrentUser, endpoint_id: str, delivery_id: str) -> WebhookDeliveryPublic:
+def get_delivery(
+    session: SessionDep, user: CurrentUser, endpoint_id: EndpointId, delivery_id: DeliveryId
+) -> WebhookDeliveryPublic:
     """Read one delivery with its attempts."""
     return service.get_delivery(session, user=user, endpoint_id=endpoint_id, delivery_id=delivery_id)
 
@@ -116,7 +120,9 @@ def get_delivery(session: SessionDep, user: CurrentUser, endpoint_id: str, deliv
     operation_id="retryWebhookDelivery",
     responses=ENDPOINT_RESPONSES | CONFLICT_RESPONSES,
 )
-def retry_delivery(session: SessionDep, user: CurrentUser, endpoint_id: str, delivery_id: str) -> WebhookDeliveryPublic:
+def retry_delivery(
+    session: SessionDep, user: CurrentUser, endpoint_id: EndpointId, delivery_id: DeliveryId
+) -> WebhookDeliveryPublic:
     """Send a delivery again now (one attempt, same `webhook-id`); the worker picks it up."""
     return service.retry_delivery(session, user=user, endpoint_id=endpoint_id, delivery_id=delivery_id)
 
@@ -127,7 +133,7 @@ def retry_delivery(session: SessionDep, user: CurrentUser, endpoint_id: str, del
     operation_id="testWebhookEndpoint",
     responses=ENDPOINT_RESPONSES | CONFLICT_RESPONSES,
 )
-def send_test(session: SessionDep, user: CurrentUser, endpoint_id: str) -> WebhookDeliveryPublic:
+def send_test(session: SessionDep, user: CurrentUser, endpoint_id: EndpointId) -> WebhookDeliveryPublic:
     """Queue a `webhook.test` event to this endpoint."""
     return service.send_test(session, user=user, endpoint_id=endpoint_id)
 

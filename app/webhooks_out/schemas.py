@@ -4,6 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from app.core.etags import REPLAY_NOTE
@@ -12,6 +13,9 @@ from app.followups.schemas import INTERVIEW_SUMMARY_EXAMPLE, NEXT_ACTION_EXAMPLE
 from app.rules import Action
 from app.webhooks_out.models import DeliveryStatus, DisabledReason
 from app.webhooks_out.ssrf import WEBHOOK_URL_PATTERN
+
+EndpointId = Annotated[str, Path(description="The webhook endpoint's id.")]
+DeliveryId = Annotated[str, Path(description="The delivery's id.")]
 
 
 class WebhookEventType(StrEnum):
