@@ -344,9 +344,9 @@ def seed(database_url: str, big_count: int = BIG) -> Seed:
     from app.core.database import create_db_engine
     from app.core.session import unit_of_work
     from app.events import service as event_service
-    from app.events.schemas import EventCreate
+    from app.events.schemas import event_create
     from app.integrations import service as integration_service
-    from app.integrations.schemas import IntegrationCreate
+    from app.integrations.schemas import StandardIntegrationCreate
     from app.interviews import service as interview_service
     from app.interviews.models import Interview
     from app.nextaction import refresh
@@ -363,7 +363,7 @@ def seed(database_url: str, big_count: int = BIG) -> Seed:
         integration = integration_service.create(
             session,
             user=small,
-            body=IntegrationCreate.model_validate({"provider": "standard", "company": "Acme"}),
+            body=StandardIntegrationCreate.model_validate({"provider": "standard", "company": "Acme"}),
             webhook_url=lambda integration_id: f"http://bench/v1/webhooks/ats/{integration_id}",
         )
     ids: dict[str, list[str]] = {"big": [], "small": []}
@@ -381,9 +381,7 @@ def seed(database_url: str, big_count: int = BIG) -> Seed:
                     session,
                     user=small,
                     interview_id=interview_id,
-                    body=EventCreate.model_validate(
-                        {"type": "note", "occurred_at": (now - timedelta(hours=10 - step)).isoformat()}
-                    ),
+                    body=event_create(type="note", occurred_at=(now - timedelta(hours=10 - step)).isoformat()),
                 )
     # The copies: 99 of each of the big user's service-made rows, in one transaction per copy.
     with engine.connect() as connection:
@@ -486,11 +484,11 @@ def event_create_body(now: datetime) -> dict[str, Any]:
     """The event P3 posts: a note of half an hour ago, put through the API's own schema
     (app.events.schemas.EventCreate) and checks, so that P3 times recorded events rather
     than refusals."""
-    from app.events.schemas import EventCreate
+    from app.events.schemas import event_create
     from app.events.service import validate
 
     body = {"type": "note", "occurred_at": (now - timedelta(minutes=30)).isoformat(), "note": "Bench note."}
-    validate(EventCreate.model_validate(body), contact_ids=())
+    validate(event_create(**body), contact_ids=())
     return body
 
 
