@@ -62,6 +62,12 @@ Authenticate with an API key, `Authorization: Bearer fu_…`, or an access token
 identity provider the service trusts (Swagger UI: **Authorize**).
 Every error is an RFC 9457 problem (`application/problem+json`).
 """
+# Relative: Swagger UI and clients send requests to the host that served the document,
+# whatever name or port the service is reached by.
+SERVERS = [{"url": "/", "description": "The host that serves this document."}]
+CONTACT = {"name": "followup maintainers"}
+# The project is not published under an open-source license.
+LICENSE = {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}
 TAGS = [
     {"name": "interviews", "description": "Hiring processes you are tracking."},
     {"name": "contacts", "description": "People on the hiring team of an interview."},
@@ -78,6 +84,11 @@ TAGS = [
         "description": "Where ATS deliveries arrive; the provider's signature authenticates them.",
     },
     {"name": "webhooks", "description": "Signed events pushed to your URLs: follow-ups that came due, changes."},
+    {
+        "name": "mail",
+        "description": "Email made into events: messages you send in or forward, the inbound-mail "
+        "providers that post them, and IMAP mailboxes the service reads.",
+    },
     {"name": "calendar", "description": "Your follow-ups as a private calendar feed."},
     {"name": "service", "description": "Health and readiness, without authentication."},
 ]
@@ -105,6 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="followup",
         version="1.0.0",
         description=DESCRIPTION,
+        servers=SERVERS,
+        contact=CONTACT,
+        license_info=LICENSE,
         openapi_tags=TAGS,
         lifespan=lifespan,
         docs_url=None,

@@ -6,6 +6,8 @@ user reach another's objects."""
 from __future__ import annotations
 
 import copy
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +16,8 @@ from conftest import Api, assert_problem
 from fastapi import FastAPI
 from mailboxes.support import stored_mailbox
 from sqlalchemy.engine import Engine
+
+from app.core.schemas import accepted_timezones
 
 # Fields the service owns: a request body never sets them.
 SERVER_OWNED = (
@@ -92,24 +96,23 @@ def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def _body_schema(schema: dict[str, Any], operation: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """The name and schema of an operation's JSON body (the non-null branch of an optional one)."""
+def _body_schemas(schema: dict[str, Any], operation: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The name and schema of each body an operation takes as JSON: the non-null branch of
+    an optional one, each member of a union."""
     body = operation.get("requestBody")
     if body is None or operation["operationId"] in RAW_BODIES:
-        return None
+        return []
     node = body["content"]["application/json"]["schema"]
-    if "anyOf" in node:
-        node = next(variant for variant in node["anyOf"] if "$ref" in variant)
-    return node["$ref"].rsplit("/", 1)[1], _resolve(schema, node)
+    variants = node.get("oneOf") or node.get("anyOf") or [node]
+    return [(variant["$ref"].rsplit("/", 1)[1], _resolve(schema, variant)) for variant in variants if "$ref" in variant]
 
 
 def _request_bodies(schema: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
-    found = []
-    for path, method, operation in _operations(schema):
-        named = _body_schema(schema, operation)
-        if named is not None:
-            found.append((path, method, *named))
-    return found
+    return [
+        (path, method, *named)
+        for path, method, operation in _operations(schema)
+        for named in _body_schemas(schema, operation)
+    ]
 
 
 def _objects(schema: dict[str, Any], node: dict[str, Any], where: str, seen: set[str]) -> Iterator[tuple[str, Any]]:
@@ -153,9 +156,8 @@ def test_every_request_field_has_a_size_limit_and_every_body_is_closed(app: Fast
     problems = []
     for path, method, operation in _operations(schema):
         inputs = [(f"{method} {path} {p['name']}", p["schema"]) for p in _parameters(schema, operation)]
-        named = _body_schema(schema, operation)
-        if named is not None:
-            inputs.append((named[0], {"$ref": f"#/components/schemas/{named[0]}"}))
+        for name, _ in _body_schemas(schema, operation):
+            inputs.append((name, {"$ref": f"#/components/schemas/{name}"}))
         for label, root in inputs:
             for where, node in _objects(schema, root, label, set()):
                 kind = node.get("type")
@@ -331,8 +333,8 @@ def test_another_users_ids_are_not_found_everywhere_and_nothing_changes(
             continue
         missing = [name for name in names if name not in owned]
         assert not missing, f"{operation['operationId']}: give the sweep an object for {missing}"
-        named = _body_schema(schema, operation)
-        body = _example(named[1], named[0]) if named is not None else None
+        named = _body_schemas(schema, operation)
+        body = _example(named[0][1], named[0][0]) if named else None
         # Bodies that name other objects name the first user's.
         if body is not None and "contact_id" in body:
             body["contact_id"] = owned["contact_id"]
@@ -421,7 +423,7 @@ def test_dates_are_yyyy_mm_dd_only(api: Api, value: object) -> None:
     [
         ("/v1/policy", {"escalate_to_hiring_manager": 0}, ("body", "escalate_to_hiring_manager")),
         ("/v1/policy", {"send_hour": "9"}, ("body", "send_hour")),
-        ("/v1/policy", {"send_hour": 9.0}, ("body", "send_hour")),
+        ("/v1/policy", {"send_hour": 9.5}, ("body", "send_hour")),
         ("/v1/policy", {"role_family_days": {"research": "30"}}, ("body", "role_family_days", "research")),
     ],
 )
@@ -443,3 +445,38 @@ def test_patch_fields_that_refuse_null_are_not_nullable_in_the_schema(app: FastA
     assert {"type": "null"} in interview["snoozed_until"]["anyOf"]  # null clears it: allowed
     assert "anyOf" not in components["ContactUpdate"]["properties"]["name"]
     assert components["EndpointUpdate"]["properties"]["enabled"]["type"] == "boolean"
+
+
+# Core types in the schema
+
+
+def test_a_time_zone_is_one_of_the_names_the_service_takes(app: FastAPI, api: Api) -> None:
+    schema = app.openapi()
+    zone = schema["components"]["schemas"]["TimeZone"]
+    assert zone["enum"] == accepted_timezones() == sorted(zone["enum"])
+    assert {"America/New_York", "Europe/London", "UTC"} <= set(zone["enum"])
+    assert not {"", "EST", "GMT", "Etc/GMT+5", "localtime"} & set(zone["enum"])
+    # One component that the fields refer to, not the list repeated in each.
+    assert json.dumps(schema).count('"Africa/Abidjan"') == 1
+    assert {"$ref": "#/components/schemas/TimeZone"} in schema["components"]["schemas"]["InterviewCreate"][
+        "properties"
+    ]["timezone"]["anyOf"]
+    for name in (zone["enum"][0], zone["enum"][-1], "Asia/Kolkata", "Etc/UTC"):
+        assert api.post("/v1/interviews", {**_interview_body(), "timezone": name}).status_code == 201, name
+
+
+def test_core_models_describe_each_field_and_require_what_is_always_sent(app: FastAPI) -> None:
+    schemas = app.openapi()["components"]["schemas"]
+    assert schemas["Problem"]["required"] == ["type", "title", "status"]
+    assert schemas["ProblemError"]["required"] == ["loc", "msg"]
+    # Left out of an answer when empty, never null.
+    assert all("anyOf" not in schemas["Problem"]["properties"][name] for name in ("detail", "errors", "request_id"))
+    pages = [name for name in schemas if name.endswith("Page")]
+    assert {"InterviewPage", "AgendaItemPage", "ContactPage"} <= set(pages)
+    for name in ["Problem", "ProblemError", *pages]:
+        for field, node in schemas[name]["properties"].items():
+            assert node.get("description"), (name, field)
+    for name in pages:
+        assert schemas[name]["required"] == ["data", "next_cursor"], name
+    # No name of pydantic's making for a generic model (`Page_InterviewPublic_`).
+    assert [name for name in schemas if re.fullmatch(r"\w+_\w+_", name)] == []

@@ -3,7 +3,9 @@ from __future__ import annotations
 import gc
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Api, assert_problem
@@ -102,7 +104,43 @@ def test_swagger_authorize_takes_a_bearer_key(client: TestClient) -> None:
         "service trusts (FOLLOWUP_OIDC_ISSUER).",
     }
     assert schema["paths"]["/v1/interviews"]["post"]["security"] == [{"ApiKey": []}]
-    assert "security" not in schema["paths"]["/healthz"]["get"]
+    # The probes say that they take no credential rather than leave it unsaid.
+    assert schema["paths"]["/healthz"]["get"]["security"] == []
+
+
+def _operations(schema: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for section in ("paths", "webhooks"):
+        for path, path_item in schema.get(section, {}).items():
+            for method, operation in path_item.items():
+                yield path, method, operation
+
+
+def test_every_operation_states_its_security(app: FastAPI) -> None:
+    """Those that take the API key say so; the others say `[]` (the webhooks the service
+    receives are authenticated by a signature their description explains)."""
+    schema = app.openapi()
+    unauthenticated = set()
+    for path, method, operation in _operations(schema):
+        assert operation["security"] in ([], [{"ApiKey": []}]), (path, method)
+        if not operation["security"]:
+            unauthenticated.add(operation["operationId"])
+    assert {"getHealth", "getReadiness", "receiveAtsDelivery", "getCalendarFeed"} <= unauthenticated
+    assert "listInterviews" not in unauthenticated
+    ats = schema["paths"]["/v1/webhooks/ats/{integration_id}"]["post"]
+    assert "Signature" in ats["description"] and "signature" in ats["responses"]["401"]["description"]
+
+
+def test_the_document_names_its_servers_contact_license_and_every_tag(app: FastAPI) -> None:
+    schema = app.openapi()
+    # Relative: Swagger UI and clients call the host that served the document.
+    assert schema["servers"] == [{"url": "/", "description": "The host that serves this document."}]
+    assert schema["info"]["title"] == "followup" and schema["info"]["version"] == "1.0.0"
+    assert schema["info"]["contact"]["name"]
+    assert schema["info"]["license"] == {"name": "Proprietary", "identifier": "LicenseRef-Proprietary"}
+    defined = {tag["name"]: tag.get("description") for tag in schema["tags"]}
+    used = {tag for _, _, operation in _operations(schema) for tag in operation["tags"]}
+    assert used <= set(defined), used - set(defined)
+    assert all(defined.values()), defined
 
 
 def test_committed_openapi_matches_the_app(app: FastAPI) -> None:
@@ -145,9 +183,9 @@ def test_openapi_names_operations_and_documents_problems(app: FastAPI) -> None:
         body = operation.get("requestBody")
         if body:
             body_schema = body["content"]["application/json"]["schema"]
-            ref = body_schema.get("$ref") or next(s["$ref"] for s in body_schema["anyOf"] if "$ref" in s)
-            ref = ref.rsplit("/", 1)[-1]
-            assert schema["components"]["schemas"][ref].get("examples"), name
+            variants = body_schema.get("oneOf") or body_schema.get("anyOf") or [body_schema]
+            for ref in [variant["$ref"].rsplit("/", 1)[-1] for variant in variants if "$ref" in variant]:
+                assert schema["components"]["schemas"][ref].get("examples"), (name, ref)
     assert "404" in operations["getInterview"]["responses"]
     assert "HTTPValidationError" not in schema["components"]["schemas"]
 

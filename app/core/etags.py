@@ -67,6 +67,14 @@ class Tagged(Generic[T]):
     etag: str
 
 
+def if_match_required(what: str) -> str:
+    return f"Send If-Match with the ETag of the {what} you read."
+
+
+def changed_since_read(what: str, current: str) -> str:
+    return f"The {what} changed since you read it (its ETag is now {current}); read it again and retry."
+
+
 @dataclass(frozen=True)
 class Preconditions:
     """The `If-Match` of a request that changes an object."""
@@ -79,12 +87,10 @@ class Preconditions:
         Call it with the row locked, before changing anything."""
         if self.if_match is None:
             if self.required:
-                raise PreconditionRequired(f"Send If-Match with the ETag of the {what} you read.")
+                raise PreconditionRequired(if_match_required(what))
             return
         if not matches_if_match(self.if_match, current):
-            raise PreconditionFailed(
-                f"The {what} changed since you read it (its ETag is now {current}); read it again and retry."
-            )
+            raise PreconditionFailed(changed_since_read(what, current))
 
 
 NONE = Preconditions(if_match=None)

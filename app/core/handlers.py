@@ -3,6 +3,7 @@ problem (app.core.problems)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
 
@@ -14,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.core.database import database_unavailable
-from app.core.json_input import JsonInputError
+from app.core.json_input import JsonInputError, invalid_json
 from app.core.observability import current_request_id
 from app.core.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -43,7 +44,12 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc.__cause__, JsonInputError):
         # FastAPI knows the body is not JSON it accepts; the parser knows where and why.
         errors = [ProblemError(loc=["body", *exc.__cause__.loc], msg=exc.__cause__.reason)]
+    elif isinstance(exc.__cause__, json.JSONDecodeError):
+        # A route that reads JSON without app.core.json_input: FastAPI's own message gives
+        # a position in bytes as if it were a field.
+        errors = [ProblemError(loc=["body"], msg=invalid_json(exc.__cause__))]
     else:
+        # ProblemError drops pydantic's "Value error, " before a validator's message.
         errors = [ProblemError(loc=list(error["loc"]), msg=error["msg"]) for error in exc.errors()]
     return problem_response(422, describe(errors), errors=errors)
 

@@ -11,18 +11,21 @@ route uses `JsonRoute`, so the schema sees only clean documents; the ATS receive
 
 from __future__ import annotations
 
+import email.message
 import json
 import math
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Request, Response, params
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 # Deeper than any body of this API (a simulation's events go 3 levels down) and than the
 # providers' payloads; far below the recursion limit.
 MAX_DEPTH = 32
 NOT_UTF8 = "The body is not valid JSON: it must be UTF-8."
+NOT_JSON_CONTENT_TYPE = "Send the body as JSON, with the header `Content-Type: application/json`."
 
 
 class JsonInputError(json.JSONDecodeError):
@@ -85,6 +88,22 @@ def _check_tree(document: Any, max_depth: int) -> None:
             pending.extend((item, [*loc, index]) for index, item in enumerate(value))
 
 
+def invalid_json(error: json.JSONDecodeError) -> str:
+    """Where the JSON stops being JSON, as an editor shows it (a position in bytes helps nobody)."""
+    return f"Invalid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
+
+
+def is_json(content_type: str | None) -> bool:
+    """Whether FastAPI reads a body of this Content-Type as JSON: `application/json` or
+    `application/<anything>+json`, with any parameters."""
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
 def parse(body: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """The JSON document in `body`; JsonInputError for anything this module refuses."""
     try:
@@ -98,7 +117,7 @@ def parse(body: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     except RecursionError:
         raise JsonInputError(f"Nested deeper than {max_depth} levels.") from None
     except json.JSONDecodeError as error:
-        raise JsonInputError(f"Invalid JSON: {error.msg} (line {error.lineno}, column {error.colno}).") from None
+        raise JsonInputError(invalid_json(error)) from None
     except ValueError:
         # int() refuses integers of more than 4300 digits.
         raise JsonInputError("A number has too many digits.") from None
@@ -114,12 +133,27 @@ class JsonRequest(Request):
 
 
 class JsonRoute(APIRoute):
-    """The route class of every router: FastAPI reads JSON bodies through `parse`."""
+    """The route class of every router: FastAPI reads JSON bodies through `parse`, and a
+    body sent without a JSON Content-Type is refused by naming the header (FastAPI would
+    hand its bytes to the model, which answers that they are not an object)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        takes_json = self.body_field is not None and not isinstance(self.body_field.field_info, params.Form)
 
         async def strict_json_handler(request: Request) -> Response:
-            return await handler(JsonRequest(request.scope, request.receive))
+            json_request = JsonRequest(request.scope, request.receive)
+            if takes_json and not is_json(json_request.headers.get("content-type")) and await json_request.body():
+                raise RequestValidationError(
+                    [
+                        {
+                            "type": "content_type",
+                            "loc": ("header", "Content-Type"),
+                            "msg": NOT_JSON_CONTENT_TYPE,
+                            "input": json_request.headers.get("content-type"),
+                        }
+                    ]
+                )
+            return await handler(json_request)
 
         return strict_json_handler

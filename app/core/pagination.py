@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import Field
 from sqlalchemy import ColumnElement, and_, or_
 
 from app.core.problems import InvalidInput
-from app.core.schemas import EARLIEST_DAY, LATEST_DAY
+from app.core.schemas import EARLIEST_DAY, LATEST_DAY, Public
 
 T = TypeVar("T")
 Row = TypeVar("Row")
@@ -29,9 +29,22 @@ Cursor = Annotated[
 ]
 
 
-class Page(BaseModel, Generic[T]):
-    data: list[T]
-    next_cursor: str | None
+class Page(Public, Generic[T]):
+    """One page of a list; the next is asked for with `cursor=<next_cursor>`."""
+
+    data: list[T] = Field(description="The items of this page, in the list's order.")
+    next_cursor: str | None = Field(
+        description="The `cursor` of the next page; null on the last page.",
+        examples=["WyIyMDI2LTAzLTAyVDE1OjAwOjAwKzAwOjAwIiwgMTJd"],
+    )
+
+    @classmethod
+    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
+        """`InterviewPage` for `Page[InterviewPublic]`, rather than pydantic's
+        `Page[InterviewPublic]`: the schema's component takes this name (app.core.openapi),
+        and clients generate their type from it."""
+        (item,) = params
+        return f"{item.__name__.removesuffix('Public')}Page"
 
 
 def encode_cursor(values: Sequence[object]) -> str:

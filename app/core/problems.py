@@ -2,29 +2,82 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field, field_validator
+from pydantic.json_schema import JsonSchemaValue
+
+from app.core.schemas import Public
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# What pydantic puts before the message of a ValueError or an AssertionError raised in a
+# validator: words about Python, not about the request.
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
-class ProblemError(BaseModel):
-    loc: list[str | int] = Field(examples=[["body", "company"]])
-    msg: str = Field(examples=["Field required"])
+def plain_message(msg: str) -> str:
+    """A validation message as a client should read it, without pydantic's prefix."""
+    for prefix in _PYDANTIC_PREFIXES:
+        if msg.startswith(prefix):
+            return msg.removeprefix(prefix)
+    return msg
 
 
-class Problem(BaseModel):
+def _sent_only_when_set(*names: str) -> Callable[[JsonSchemaValue], None]:
+    """Fields left out of the answer when they have no value (problems are sent with
+    `exclude_none`): optional in the schema, and never null."""
+
+    def adjust(schema: JsonSchemaValue) -> None:
+        schema["required"] = [name for name in schema.get("required", []) if name not in names]
+        for name in names:
+            field = schema["properties"][name]
+            field.pop("default", None)
+            variants = [variant for variant in field.pop("anyOf", []) if variant != {"type": "null"}]
+            if variants:
+                (variant,) = variants
+                field.update(variant)
+
+    return adjust
+
+
+class ProblemError(Public):
+    """One invalid part of the request."""
+
+    loc: list[str | int] = Field(
+        description="Where: `body`, `query`, `path` or `header`, then the field's path (names and list indexes).",
+        examples=[["body", "company"]],
+    )
+    msg: str = Field(description="What is wrong there, in a sentence.", examples=["Field required"])
+
+    @field_validator("msg")
+    @classmethod
+    def _plain(cls, msg: str) -> str:
+        return plain_message(msg)
+
+
+class Problem(Public):
     """An RFC 9457 problem details object."""
 
-    type: str = Field(default="about:blank", examples=["about:blank"])
-    title: str = Field(examples=["Not Found"])
-    status: int = Field(examples=[404])
-    detail: str | None = Field(default=None, examples=["No interview with this id."])
-    errors: list[ProblemError] | None = None
+    model_config = ConfigDict(json_schema_extra=_sent_only_when_set("detail", "errors", "request_id"))
+
+    type: str = Field(
+        default="about:blank",
+        description="`about:blank`: the problem is what `status` says, explained by `title` and `detail`.",
+        examples=["about:blank"],
+    )
+    title: str = Field(description="The HTTP status's phrase.", examples=["Not Found"])
+    status: int = Field(description="The HTTP status code, the same as the response's.", examples=[404])
+    detail: str | None = Field(
+        default=None,
+        description="What went wrong in this request and how to put it right, in a sentence or two.",
+        examples=["No interview with this id."],
+    )
+    errors: list[ProblemError] | None = Field(
+        default=None, description="On 422: each invalid part of the request (`detail` names them all in one line)."
+    )
     request_id: str | None = Field(
         default=None,
         description="On unexpected errors (500): the request's `X-Request-ID`, to quote when reporting it.",
@@ -161,13 +214,21 @@ def server_error_problem(request_id: str | None) -> dict[str, Any]:
     return problem.model_dump(exclude_none=True)
 
 
+UNAVAILABLE_DETAIL = "The database is unavailable; retry shortly."
+
+
 def unavailable_response() -> JSONResponse:
-    return render(ServiceUnavailable("The database is unavailable; retry shortly."))
+    return render(ServiceUnavailable(UNAVAILABLE_DETAIL))
 
 
-def _problem(description: str) -> dict[str, Any]:
-    # app.core.openapi moves the schema under application/problem+json when it builds the OpenAPI.
-    return {"description": description, "model": Problem}
+def _problem(description: str, example: AppError | None = None) -> dict[str, Any]:
+    # app.core.openapi moves the schema under application/problem+json when it builds the
+    # OpenAPI, and gives the responses without an example one of their status.
+    response: dict[str, Any] = {"description": description, "model": Problem}
+    if example is not None:
+        problem = Problem(title=example.title, status=example.status, detail=example.detail)
+        response["content"] = {"application/json": {"example": problem.model_dump(exclude_none=True)}}
+    return response
 
 
 # Shared `responses=` for the routers, so every documented error is a Problem.
@@ -188,5 +249,8 @@ RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: _problem("Too many requests with this API key; retry after `Retry-After` seconds")
 }
 SIGNATURE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _problem("Missing, wrong or stale signature; nothing was stored")
+    401: _problem(
+        "Missing, wrong or stale signature; nothing was stored",
+        Unauthorized("The signature does not match the body."),
+    )
 }

@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from app.core.problems import NotFound
 
 _known_by_route: dict[int, frozenset[str]] = {}
+UNKNOWN_QUERY_PARAMETER = "Unknown query parameter"
+NO_OBJECT_HAS_THIS_ID = "No object has this id."
 
 
 def _query_names(dependant: Any) -> set[str]:
@@ -38,7 +40,7 @@ async def reject_unknown_query_parameters(request: Request) -> None:
     if unknown:
         raise RequestValidationError(
             [
-                {"type": "extra_forbidden", "loc": ("query", name), "msg": "Unknown query parameter", "input": None}
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": UNKNOWN_QUERY_PARAMETER, "input": None}
                 for name in unknown
             ]
         )
@@ -58,4 +60,4 @@ async def reject_impossible_path_ids(request: Request) -> None:
     """A dependency of every /v1 route: an id holding NUL (which Postgres cannot even
     compare) or a lone surrogate names no object, on either database: 404."""
     if not all(_storable(value) for value in request.path_params.values()):
-        raise NotFound("No object has this id.")
+        raise NotFound(NO_OBJECT_HAS_THIS_ID)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -154,7 +155,34 @@ TIMEZONE_RULE = (
     "The IANA name of a place (America/New_York), or UTC; names without a place (EST, EST5EDT, GMT, "
     "Etc/GMT+5, localtime) are refused: they have no daylight saving time of their own or depend on the server."
 )
-TimeZoneName = Annotated[Text, Field(max_length=64, examples=["America/New_York"]), AfterValidator(_check_timezone)]
+
+
+def accepted_timezones() -> list[str]:
+    """Every name `timezone_problem` accepts, sorted: the time zone database's places and UTC."""
+    return sorted(name for name in available_timezones() if timezone_problem(name) is None)
+
+
+class _SharedTimeZone:
+    """The schema of a time zone as one component, `TimeZone`: the accepted names as an
+    enum (a form can offer them as a list), referred to by every field that takes one
+    rather than repeated in each."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return {**handler(source), "ref": "TimeZone"}
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        definition = handler.resolve_ref_schema(json_schema)
+        definition.update(
+            title="TimeZone",
+            description=TIMEZONE_RULE,
+            enum=accepted_timezones(),
+            examples=["America/New_York"],
+        )
+        return json_schema
+
+
+TimeZoneName = Annotated[Text, Field(max_length=64), AfterValidator(_check_timezone), _SharedTimeZone()]
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
 Email = Annotated[Text, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", examples=["ana@example.com"])]
 

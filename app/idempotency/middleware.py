@@ -15,6 +15,7 @@ answer, or runs if the first changed nothing (an error); after waiting 10 second
 from __future__ import annotations
 
 import hashlib
+import re
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
@@ -28,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth.dependencies import bearer_key, verified
 from app.core.database import database_unavailable
 from app.core.etags import SECRET_FIELDS
-from app.core.problems import ProblemError, ServiceUnavailable, problem_response, render, unavailable_response
+from app.core.problems import Problem, ProblemError, ServiceUnavailable, problem_response, render, unavailable_response
 from app.core.session import Database, RequestUnitOfWork
 from app.idempotency import service
 from app.idempotency.models import IdempotencyKey
@@ -37,6 +38,10 @@ from app.idempotency.service import Claim, Outcome
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+# Printable ASCII; spaces only inside, as the header's value is read without those around it.
+KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+_KEY = re.compile(KEY_PATTERN)
+STILL_RUNNING = f"A request with this {HEADER} is still being processed; retry once it has finished."
 # The response headers a replay repeats; the others describe the original exchange.
 KEPT_HEADERS = frozenset({"content-type", "etag", "location", "link"})
 PARAMETER = {
@@ -52,7 +57,7 @@ PARAMETER = {
         "that failed keeps nothing, so its retry runs. Keys are per user, method and path; at most "
         "255 characters."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": KEY_PATTERN},
 }
 
 
@@ -62,7 +67,8 @@ def fingerprint(query_string: bytes, body: bytes) -> str:
 
 
 def _valid_key(key: str) -> bool:
-    return 0 < len(key) <= MAX_KEY_LENGTH and all(" " <= char <= "~" for char in key)
+    """What the parameter's schema says, checked on the value without surrounding spaces."""
+    return len(key) <= MAX_KEY_LENGTH and _KEY.fullmatch(key) is not None
 
 
 class IdempotencyMiddleware:
@@ -207,11 +213,7 @@ def _answer_without_running(found: Claim) -> Response:
         message = f"This {HEADER} was used with another request body; use a new key for a new request."
         response = problem_response(422, message, errors=[ProblemError(loc=loc, msg=message)])
     else:
-        response = problem_response(
-            409,
-            f"A request with this {HEADER} is still being processed; retry once it has finished.",
-            headers={"Retry-After": "1"},
-        )
+        response = problem_response(409, STILL_RUNNING, headers={"Retry-After": "1"})
     return response
 
 
@@ -241,6 +243,11 @@ def replay_body(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+def _still_running_example() -> dict[str, Any]:
+    problem = Problem(title="Conflict", status=409, detail=STILL_RUNNING)
+    return problem.model_dump(exclude_none=True)
+
+
 def document(schema: dict[str, Any]) -> None:
     """Add the `Idempotency-Key` header, the replay header and the 409 to every
     authenticated POST of the OpenAPI schema."""
@@ -260,4 +267,8 @@ def document(schema: dict[str, Any]) -> None:
         conflict = responses.setdefault("409", {"description": "", "content": {}})
         note = "A request with the same `Idempotency-Key` is still running (retry after `Retry-After`)"
         conflict["description"] = f"{conflict['description']}; or: {note}" if conflict["description"] else note
-        conflict["content"].setdefault("application/problem+json", {"schema": {"$ref": "#/components/schemas/Problem"}})
+        # An operation whose own 409 is documented keeps the example of that one.
+        conflict["content"].setdefault(
+            "application/problem+json",
+            {"schema": {"$ref": "#/components/schemas/Problem"}, "example": _still_running_example()},
+        )

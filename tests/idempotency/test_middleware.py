@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import timedelta
 from typing import Any
@@ -226,6 +227,22 @@ def test_invalid_keys_are_a_422(api: Api, key: str) -> None:
 
 def test_the_longest_key_is_fine(api: Api) -> None:
     assert post(api, "/v1/interviews", INTERVIEW, "k" * 255).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["k", "k" * 255, "k" * 256, "", "550e8400-e29b-41d4-a716-446655440000", "a b", "~!{}", "a\tb", "clé", "\x7f"],
+)
+def test_the_schema_of_the_key_is_what_the_service_takes(app: FastAPI, api: Api, key: str) -> None:
+    """A key the parameter's schema admits is taken; one it refuses is a 422."""
+    documented = app.openapi()["components"]["parameters"]["IdempotencyKey"]["schema"]
+    admitted = (
+        documented["minLength"] <= len(key) <= documented["maxLength"]
+        and re.fullmatch(documented["pattern"], key) is not None
+    )
+    headers = api.headers | {"Idempotency-Key": key.encode("latin-1")}
+    response = api.client.post("/v1/interviews", json=INTERVIEW, headers=headers)
+    assert response.status_code == (201 if admitted else 422), (key, response.text)
 
 
 def test_without_a_valid_api_key_the_route_answers(api: Api, engine: Engine) -> None:
