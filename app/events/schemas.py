@@ -10,9 +10,10 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, TypeAdapter
 
 from app.core.pagination import Page
-from app.core.schemas import DATE_RANGE, TIME_RANGE, Day, Public, Text, Timestamp, UTCTime, WholeNumber
+from app.core.schemas import DATE_RANGE, TIME_RANGE, Day, Public, Text, Timestamp, UTCTime
 from app.events.models import EventSource
 from app.events.tagged import TaggedErrors
+from app.interviews.schemas import Minutes
 from app.rules import EventType
 
 # -- what the fields mean ---------------------------------------------------------------------
@@ -181,7 +182,7 @@ class RoundScheduledEventCreate(_EventCreate):
     )
     type: Literal[EventType.ROUND_SCHEDULED] = Field(description=TYPE)
     interview_at: Timestamp = Field(description=INTERVIEW_AT)
-    duration_minutes: WholeNumber | None = Field(default=None, ge=1, le=24 * 60, description=DURATION_MINUTES)
+    duration_minutes: Minutes | None = Field(default=None, description=DURATION_MINUTES)
     invite_uid: Text | None = Field(default=None, max_length=INVITE_UID_LENGTH, description=INVITE_UID)
 
 
