@@ -1,0 +1,76 @@
+"""The next action's schema explains each action, and its example is the service's own
+answer to the README's session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import Api
+from fastapi import FastAPI
+
+from app.followups.schemas import NEXT_ACTION_EXAMPLE, NextActionPublic, OutreachCheckResult
+from app.rules import Action
+
+REQUEST_MODELS = ["OutreachCheckRequest"]
+RESPONSE_MODELS = [
+    "NextActionPublic",
+    "ContactRef",
+    "DraftPublic",
+    "ConstraintPublic",
+    "OutreachCheckResult",
+    "ViolationPublic",
+    "InterviewSummary",
+    "AgendaItem",
+]
+
+
+def component(app: FastAPI, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = app.openapi()["components"]["schemas"][name]
+    return found
+
+
+@pytest.mark.parametrize("name", REQUEST_MODELS + RESPONSE_MODELS)
+def test_every_field_is_described(app: FastAPI, name: str) -> None:
+    properties = component(app, name)["properties"]
+    assert [field for field, schema in properties.items() if not schema.get("description")] == []
+
+
+@pytest.mark.parametrize("name", RESPONSE_MODELS)
+def test_every_field_of_an_answer_is_required(app: FastAPI, name: str) -> None:
+    schema = component(app, name)
+    assert set(schema["required"]) == set(schema["properties"])
+
+
+def test_the_action_says_what_each_value_asks(app: FastAPI) -> None:
+    action = component(app, "NextActionPublic")["properties"]["action"]
+    assert action["$ref"] == "#/components/schemas/Action"
+    description = action["description"]
+    assert all(f"`{value}`: " in description for value in Action)
+    assert "write once to the hiring manager" in description
+    assert "the process has ended" in description
+
+
+def test_the_example_is_the_answer_to_the_readme_session(api: Api) -> None:
+    interview = api.interview()
+    api.event(interview["id"], type="thank_you_sent", occurred_at="2026-03-02T15:00:00-05:00")
+    api.event(
+        interview["id"],
+        type="timeline_shared",
+        occurred_at="2026-03-03T12:00:00-05:00",
+        decision_expected_by="2026-03-06",
+    )
+    answer = api.get(f"/v1/interviews/{interview['id']}/next-action", params={"at": "2026-03-07T12:00:00-05:00"})
+    assert answer.status_code == 200, answer.text
+    ana = interview["contacts"][0]
+    expected = NEXT_ACTION_EXAMPLE | {
+        "interview_id": interview["id"],
+        "contact": NEXT_ACTION_EXAMPLE["contact"] | {"id": ana["id"]},
+    }
+    assert answer.json() == expected
+    assert NextActionPublic.model_validate(NEXT_ACTION_EXAMPLE).model_dump(mode="json") == NEXT_ACTION_EXAMPLE
+
+
+def test_the_outreach_example_is_a_whole_answer() -> None:
+    (example,) = OutreachCheckResult.model_json_schema(mode="serialization")["examples"]
+    assert OutreachCheckResult.model_validate(example).model_dump(mode="json") == example
