@@ -94,6 +94,8 @@ def test_request_and_answers_are_unions_discriminated_by_type(app: FastAPI) -> N
         "description": answer["timeline_shared"]["properties"]["decision_expected_by"]["description"],
     }
     assert {"type": "null"} in answer["round_scheduled"]["properties"]["duration_minutes"]["anyOf"]
+    minutes = request["round_scheduled"]["properties"]["duration_minutes"]["anyOf"]
+    assert minutes == [{"type": "integer", "minimum": 1, "maximum": 1440}, {"type": "null"}]
 
 
 @pytest.mark.parametrize("side", ["request", "answer"])
