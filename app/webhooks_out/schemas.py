@@ -9,7 +9,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from app.core.etags import REPLAY_NOTE
 from app.core.schemas import NotNull, Public, Text, UTCTime
-from app.followups.schemas import INTERVIEW_SUMMARY_EXAMPLE, NEXT_ACTION_EXAMPLE, InterviewSummary, NextActionPublic
+from app.followups.schemas import (
+    ACTION,
+    INTERVIEW_SUMMARY_EXAMPLE,
+    NEXT_ACTION_EXAMPLE,
+    InterviewSummary,
+    NextActionPublic,
+)
 from app.rules import Action
 from app.webhooks_out.models import DeliveryStatus, DisabledReason
 from app.webhooks_out.ssrf import WEBHOOK_URL_PATTERN
@@ -222,7 +228,7 @@ class WebhookDeliveryPublic(Public):
 
 
 class PreviousAction(Public):
-    action: Action = Field(description="The action stored before.")
+    action: Action = Field(description="The action stored before. " + ACTION)
     earliest_allowed_at: UTCTime | None = Field(description="Its earliest time (UTC); null when it had none.")
 
 
