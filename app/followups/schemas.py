@@ -22,7 +22,8 @@ ACTION_MEANINGS: dict[Action, str] = {
     Action.NONE: "nothing to send: the process has ended (offer, hire, rejection, withdrawal, or closed), or the "
     "interview was cancelled and waits for a new date.",
 }
-ACTION = "What to do next. " + " ".join(f"`{action}`: {meaning}" for action, meaning in ACTION_MEANINGS.items())
+ACTION_VALUES = " ".join(f"`{action}`: {meaning}" for action, meaning in ACTION_MEANINGS.items())
+ACTION = "What to do next. " + ACTION_VALUES
 DECISION_BASIS = (
     "`stated`: `expected_decision_by` is the date the employer gave; `typical_for_role_family`: no date was "
     "given, so it is `applied_on` (else the interview) plus the role family's typical days."

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 from app.core.etags import REPLAY_NOTE
 from app.core.schemas import NotNull, Public, Text, UTCTime
 from app.followups.schemas import (
-    ACTION,
+    ACTION_VALUES,
     INTERVIEW_SUMMARY_EXAMPLE,
     NEXT_ACTION_EXAMPLE,
     InterviewSummary,
@@ -228,7 +228,7 @@ class WebhookDeliveryPublic(Public):
 
 
 class PreviousAction(Public):
-    action: Action = Field(description="The action stored before. " + ACTION)
+    action: Action = Field(description="The action stored before. " + ACTION_VALUES)
     earliest_allowed_at: UTCTime | None = Field(description="Its earliest time (UTC); null when it had none.")
 
 
