@@ -15,9 +15,10 @@ import pytest
 from conftest import Api, assert_problem
 from fastapi import FastAPI
 from mailboxes.support import stored_mailbox
+from pydantic import ConfigDict, Field
 from sqlalchemy.engine import Engine
 
-from app.core.schemas import accepted_timezones
+from app.core.schemas import Public, accepted_timezones
 
 # Fields the service owns: a request body never sets them.
 SERVER_OWNED = (
@@ -480,3 +481,33 @@ def test_core_models_describe_each_field_and_require_what_is_always_sent(app: Fa
         assert schemas[name]["required"] == ["data", "next_cursor"], name
     # No name of pydantic's making for a generic model (`Page_InterviewPublic_`).
     assert [name for name in schemas if re.fullmatch(r"\w+_\w+_", name)] == []
+
+
+def test_examples_keep_their_nulls_and_name_every_field_sent(app: FastAPI) -> None:
+    """FastAPI drops nulls from the whole document, examples included; a response's example
+    then lacked the fields that are null in it, which its schema requires."""
+    schemas = app.openapi()["components"]["schemas"]
+    missing = [
+        (name, field)
+        for name, component in schemas.items()
+        for example in component.get("examples", [])
+        if isinstance(example, dict)
+        for field in component.get("required", [])
+        if field not in example
+    ]
+    assert missing == []
+    assert schemas["InterviewPublic"]["examples"][0]["snoozed_until"] is None
+
+
+class _Sent(Public):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Ana"}]})
+
+    name: str
+    nickname: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+def test_a_response_example_shows_each_field_it_leaves_out_with_its_default() -> None:
+    schema = _Sent.model_json_schema(mode="serialization")
+    assert schema["examples"] == [{"name": "Ana", "nickname": None, "tags": []}]
+    assert schema["required"] == ["name", "nickname", "tags"]

@@ -11,8 +11,11 @@ from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi._compat import get_definitions, get_flat_models_from_fields, get_model_name_map
 from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_fields_from_routes
 from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic_core import to_jsonable_python
 
 from app.core.etags import changed_since_read, if_match_required
 from app.core.handlers import CHANGED_MEANWHILE
@@ -167,6 +170,36 @@ def problem_example(schema: dict[str, Any], path: str, operation: dict[str, Any]
     return _problem(status, None)
 
 
+def _restore_examples(app: FastAPI, schema: dict[str, Any]) -> None:
+    """The components' examples as the models give them. FastAPI encodes the document
+    with `exclude_none`, which reaches into examples and drops every null: a response's
+    example would lack the fields that are null in it, which the schema requires."""
+    fields = get_fields_from_routes(list(app.routes) + list(app.webhooks.routes))
+    names = get_model_name_map(get_flat_models_from_fields(fields, known_models=set()))
+    _, definitions = get_definitions(
+        fields=fields, model_name_map=names, separate_input_output_schemas=app.separate_input_output_schemas
+    )
+    for name, component in schema["components"].get("schemas", {}).items():
+        if name in definitions:
+            _copy_examples(component, definitions[name], names_level=False)
+
+
+def _copy_examples(document: Any, model: Any, *, names_level: bool) -> None:
+    """Copy `example` and `examples` from `model` into `document`, a schema of the same
+    shape, at any depth; `names_level` when the keys are names (of properties), not keywords."""
+    if isinstance(document, dict) and isinstance(model, dict):
+        for key, value in document.items():
+            if key not in model:
+                continue
+            if not names_level and key in ("example", "examples"):
+                document[key] = to_jsonable_python(model[key])
+            else:
+                _copy_examples(value, model[key], names_level=not names_level and key in ("properties", "$defs"))
+    elif isinstance(document, list) and isinstance(model, list) and len(document) == len(model):
+        for document_item, model_item in zip(document, model, strict=True):
+            _copy_examples(document_item, model_item, names_level=False)
+
+
 # How pydantic writes a parametrized generic model's name in the schema: `Page[AgendaItem]`
 # becomes `Page_AgendaItem_`.
 _GENERIC_NAME = re.compile(r"\w+_\w+_")
@@ -283,6 +316,7 @@ def install(
                         for name in RATE_LIMIT_HEADERS:
                             headers[name] = _header_ref(name)
         extra(schema)
+        _restore_examples(app, schema)
         _rename_generic_components(schema)
         _add_problem_examples(schema)
         app.openapi_schema = schema

@@ -19,7 +19,7 @@ from pydantic import (
     SecretStr,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, core_schema
+from pydantic_core import CoreSchema, core_schema, to_jsonable_python
 
 from app.rules import timezone_problem
 
@@ -206,6 +206,32 @@ WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 class Public(BaseModel):
     """The base of every response body: a field the service always sends is required in the
-    schema, even when it has a default, so that generated clients need no fallback for it."""
+    schema, even when it has a default, so that generated clients need no fallback for it.
+    Its examples are what it sends: a field an example leaves out is shown with its default."""
 
     model_config = ConfigDict(from_attributes=True, json_schema_serialization_defaults_required=True)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        if handler.mode != "serialization":
+            return json_schema
+        definition = handler.resolve_ref_schema(json_schema)
+        examples = definition.get("examples")
+        if isinstance(examples, list):
+            definition["examples"] = [_completed(cls, example) for example in examples]
+        return json_schema
+
+
+def _completed(model: type[BaseModel], example: object) -> object:
+    """`example` with each field it leaves out at its default, in the fields' order."""
+    if not isinstance(example, dict):
+        return example
+    completed: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.serialization_alias or field.alias or name
+        if key in example:
+            completed[key] = example[key]
+        elif not field.is_required():
+            completed[key] = to_jsonable_python(field.get_default(call_default_factory=True))
+    return completed | example
