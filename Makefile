@@ -2,7 +2,8 @@
 # make check - the inner loop, under 2 minutes: ruff, mypy --strict and the tests not marked
 #              slow, on SQLite only (FOLLOWUP_TEST_BACKENDS=sqlite, read by tests/conftest.py)
 # make test - lint, type-check, lint the Dockerfile, run the tests with coverage (what CI runs:
-#             both databases, slow tests included)
+#             both databases, slow tests included: among them Redocly and Spectral on
+#             openapi/openapi.json, pinned in openapi/lint)
 # make bench - the benchmark suite (not part of make test): writes docs/benchmarks.md
 
 VENV := .venv
@@ -28,7 +29,8 @@ lint: venv
 	$(BIN)/hadolint --failure-threshold warning Dockerfile
 
 # What it leaves to make test: hadolint, coverage, the Postgres half and the tests marked
-# slow (servers in subprocesses, the browser, generated clients, fuzzing, property searches).
+# slow (servers in subprocesses, the browser, generated clients, the OpenAPI linters, fuzzing,
+# property searches).
 # The fuzz module is not even collected: it loads the schema and parametrizes every
 # operation at import, seconds of the budget for tests that are deselected anyway.
 check: venv
