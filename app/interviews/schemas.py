@@ -128,16 +128,29 @@ REQUIRED_FIELDS = ("company", "role_title", "role_family", "interview_at")
 # The fields that link an interview to an application of an ATS integration: one needs the other.
 LINK_FIELDS = ("integration_id", "ats_application_id")
 FROM_INVITE = "Required, unless `from_message_id` gives it."
-# The same rules for schema readers: without an invite the four fields are required and not
-# null; each link field requires the other.
-CREATE_RULES: dict[str, Any] = {
-    "if": {"required": ["from_message_id"], "properties": {"from_message_id": {"type": "string"}}},
-    "else": {
+
+
+def _create_rules(schema: dict[str, Any]) -> None:
+    """The same rules for schema readers: without an invite the four fields are required and
+    not null; each link field requires the other. The conditions name every property (most
+    with no constraint) because some validators read a subschema's `properties` as all that
+    the object may hold."""
+    names = list(schema["properties"])
+    schema["if"] = {
+        "required": ["from_message_id"],
+        "properties": {name: {"type": "string"} if name == "from_message_id" else {} for name in names},
+    }
+    schema["else"] = {
         "required": list(REQUIRED_FIELDS),
-        "properties": {name: {"not": {"type": "null"}} for name in REQUIRED_FIELDS},
-    },
-    "dependentRequired": {field: [other for other in LINK_FIELDS if other != field] for field in LINK_FIELDS},
-}
+        "properties": {name: {"not": {"type": "null"}} if name in REQUIRED_FIELDS else {} for name in names},
+    }
+    schema["dependentRequired"] = {field: [other for other in LINK_FIELDS if other != field] for field in LINK_FIELDS}
+    schema["examples"] = [
+        INTERVIEW_EXAMPLE,
+        {"from_message_id": "3d9b0f1e-7c2a-4e58-a6b1-0f4c2d8e9a13", "company": "Acme"},
+    ]
+
+
 # At most one contact is primary.
 ONE_PRIMARY: dict[str, Any] = {
     "contains": {"required": ["is_primary"], "properties": {"is_primary": {"const": True}}},
@@ -147,15 +160,7 @@ ONE_PRIMARY: dict[str, Any] = {
 
 
 class InterviewCreate(InterviewDetails):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                INTERVIEW_EXAMPLE,
-                {"from_message_id": "3d9b0f1e-7c2a-4e58-a6b1-0f4c2d8e9a13", "company": "Acme"},
-            ],
-            **CREATE_RULES,
-        }
-    )
+    model_config = ConfigDict(json_schema_extra=_create_rules)
 
     # With `from_message_id`, the invite gives the time, length, zone and people, and the
     # organizer's domain the company; without it these four are required (the service names
