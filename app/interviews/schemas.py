@@ -138,7 +138,8 @@ def _create_rules(schema: dict[str, Any]) -> None:
     names = list(schema["properties"])
     schema["if"] = {
         "required": ["from_message_id"],
-        "properties": {name: {"type": "string"} if name == "from_message_id" else {} for name in names},
+        # An empty id names no message: the four fields are then required.
+        "properties": {name: {"type": "string", "minLength": 1} if name == "from_message_id" else {} for name in names},
     }
     schema["else"] = {
         "required": list(REQUIRED_FIELDS),

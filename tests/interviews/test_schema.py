@@ -84,13 +84,15 @@ def test_without_an_invite_the_four_fields_are_required(app: FastAPI, api: Api) 
     schema = component(app, "InterviewCreate")
     required = ["company", "role_title", "role_family", "interview_at"]
     assert schema["if"]["required"] == ["from_message_id"]
-    assert schema["if"]["properties"]["from_message_id"] == {"type": "string"}
+    assert schema["if"]["properties"]["from_message_id"] == {"type": "string", "minLength": 1}
     assert schema["else"]["required"] == required
     for name, constraint in schema["else"]["properties"].items():
         assert constraint == ({"not": {"type": "null"}} if name in required else {})
     # The conditions constrain nothing else.
     assert all(schema["if"]["properties"][name] == {} for name in schema["properties"] if name != "from_message_id")
     assert_problem(api.post("/v1/interviews", {}), 422, *[("body", name) for name in required])
+    assert_problem(api.post("/v1/interviews", {"from_message_id": ""}), 422, *[("body", name) for name in required])
+    assert api.post("/v1/interviews", README_INTERVIEW | {"from_message_id": ""}).status_code == 201
     assert_problem(api.post("/v1/interviews", README_INTERVIEW | {"company": None}), 422, ("body", "company"))
     lacking = {key: value for key, value in README_INTERVIEW.items() if key != "role_family"}
     assert_problem(api.post("/v1/interviews", lacking), 422, ("body", "role_family"))
