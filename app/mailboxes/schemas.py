@@ -11,19 +11,21 @@ from app.mailboxes.models import MailboxStatus
 
 MailboxId = Annotated[str, Path(description="The mailbox's id.")]
 
+# Constraints before the text and number checks (validators of their own), so that the
+# schema says them all: a pattern after a validator is left out of the schema, and bounds
+# reach it under pydantic's own names.
 Host = Annotated[
-    Text,
+    str,
+    Field(pattern=r"^[A-Za-z0-9._:\[\]-]+$"),
+    get_args(Text)[1],
     Field(
         min_length=1,
         max_length=253,
-        pattern=r"^[A-Za-z0-9._:\[\]-]+$",
         description="The IMAP server's host name (or address).",
         examples=["imap.fastmail.com"],
     ),
 ]
 PORT = "The IMAP server's port; defaults to 993 with `tls`, 143 with `starttls`."
-# WholeNumber's check after the bounds, so that the schema says `minimum` and `maximum`
-# (bounds put after a before-validator reach the schema under pydantic's own names).
 Port = Annotated[
     int,
     Field(ge=1, le=65535, examples=[993]),

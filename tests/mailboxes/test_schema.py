@@ -61,3 +61,11 @@ def test_a_port_as_993_0_is_taken(api: Api, dovecot: Dovecot, mail_user: MailUse
     assert response.json()["port"] == dovecot.imaps_port
     for refused in (dovecot.imaps_port + 0.5, str(dovecot.imaps_port), True, 0, 65536):
         assert_problem(api.post("/v1/mailboxes", body | {"port": refused}), 422, ("body", "port"))
+
+
+@pytest.mark.parametrize("model", REQUEST_MODELS)
+def test_the_host_pattern_is_in_the_schema(app: FastAPI, api: Api, model: str) -> None:
+    host = component(app, model)["properties"]["host"]
+    assert (host["pattern"], host["minLength"], host["maxLength"]) == (r"^[A-Za-z0-9._:\[\]-]+$", 1, 253)
+    body = {"host": "imap.example.com/x", "username": "me", "password": "secret"}
+    assert_problem(api.post("/v1/mailboxes", body), 422, ("body", "host"))
