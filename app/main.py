@@ -175,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scheme_name=SECURITY_SCHEME_NAME,
         scheme=SECURITY_SCHEME,
         extra=partial(_document_extras, settings=settings),
+        larger_bodies=_larger_bodies(settings),
     )
     check_idempotency_contract(app)
     return app
@@ -228,15 +229,18 @@ ALLOWED_REQUEST_HEADERS = [
 ]
 
 
+def _larger_bodies(settings: Settings) -> dict[str, int]:
+    """The paths whose bodies may be larger than 1 MiB (raw email messages), and their limits."""
+    return {MAIL_MESSAGES_PATH: settings.mail_max_bytes, INBOUND_PATH: INBOUND_MAX_BYTES}
+
+
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     """Pure ASGI middleware; the last added runs first. From the outside in: the request
     id (so that every answer, errors included, carries it and is logged with it), the Host
     check (app.core.urls; none with FOLLOWUP_PUBLIC_URL, which then makes every URL the
     service writes), CORS (so that a browser can read even a 413), then the body limit. The
     rate limit is not a middleware: it needs the verified API key (app.auth.dependencies)."""
-    app.add_middleware(
-        BodyLimitMiddleware, larger={MAIL_MESSAGES_PATH: settings.mail_max_bytes, INBOUND_PATH: INBOUND_MAX_BYTES}
-    )
+    app.add_middleware(BodyLimitMiddleware, larger=_larger_bodies(settings))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -137,6 +137,15 @@ def test_a_body_over_1_mib_is_413_by_its_length_or_as_it_streams(app: FastAPI, a
     # What the schema shows as the 413 of the operation is this answer.
     documented = app.openapi()["paths"]["/v1/interviews"]["post"]["responses"]["413"]
     assert declared.json() == documented["content"]["application/problem+json"]["example"]
+    # Raw messages may be larger, and their operation's example says how much.
+    mail = api.client.post(
+        "/v1/mail/messages",
+        content=b"x" * (10 * 1024 * 1024 + 1),
+        headers=api.headers | {"content-type": "message/rfc822"},
+    )
+    documented = app.openapi()["paths"]["/v1/mail/messages"]["post"]["responses"]["413"]
+    assert mail.json() == documented["content"]["application/problem+json"]["example"]
+    assert "10 MiB" in mail.json()["detail"]
 
     def chunks() -> Iterator[bytes]:
         yield b'{"company": "'

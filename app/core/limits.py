@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
@@ -34,6 +34,12 @@ RATE_LIMIT_HEADERS = (
 # The same names as they go on the wire (ASGI headers are lower-case bytes).
 _RAW_NAMES = {name: name.lower().encode("latin-1") for name in (*RATE_LIMIT_HEADERS, "Retry-After")}
 TOO_LARGE_DETAIL = f"The request body may have at most {MAX_BODY_BYTES} bytes (1 MiB)."
+
+
+def limit_for(path: str, larger: Mapping[str, int]) -> int:
+    """The most bytes a request body to `path` may have: the limit of the first of
+    `larger`'s prefixes it starts with, else MAX_BODY_BYTES."""
+    return next((size for prefix, size in larger.items() if path.startswith(prefix)), MAX_BODY_BYTES)
 
 
 def too_large(limit: int) -> str:

@@ -6,7 +6,7 @@ operation can give (413, 422, 429, 500, 503) and the headers every answer carrie
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -19,7 +19,7 @@ from pydantic_core import to_jsonable_python
 
 from app.core.etags import changed_since_read, if_match_required
 from app.core.handlers import CHANGED_MEANWHILE
-from app.core.limits import RATE_LIMIT_HEADERS, TOO_LARGE_DETAIL
+from app.core.limits import MAX_BODY_BYTES, RATE_LIMIT_HEADERS, limit_for, too_large
 from app.core.observability import REQUEST_ID_HEADER
 from app.core.problems import (
     PROBLEM_MEDIA_TYPE,
@@ -140,7 +140,9 @@ def _validation_errors(schema: dict[str, Any], operation: dict[str, Any]) -> lis
     return [ProblemError(loc=["query", "stauts"], msg=UNKNOWN_QUERY_PARAMETER)]
 
 
-def problem_example(schema: dict[str, Any], path: str, operation: dict[str, Any], status: int) -> dict[str, Any]:
+def problem_example(
+    schema: dict[str, Any], path: str, operation: dict[str, Any], status: int, *, larger_bodies: Mapping[str, int]
+) -> dict[str, Any]:
     """A problem the operation really answers with `status`."""
     if status == 400:
         return _problem(400, HOST_REFUSED_DETAIL)
@@ -155,7 +157,7 @@ def problem_example(schema: dict[str, Any], path: str, operation: dict[str, Any]
     if status == 412:
         return _problem(412, changed_since_read(_object_name(path), EXAMPLE_ETAG))
     if status == 413:
-        return _problem(413, TOO_LARGE_DETAIL)
+        return _problem(413, too_large(limit_for(path, larger_bodies)))
     if status == 422:
         errors = _validation_errors(schema, operation)
         return _problem(422, describe(errors), errors)
@@ -238,7 +240,7 @@ def _rename_generic_components(schema: dict[str, Any]) -> None:
     repoint(schema)
 
 
-def _add_problem_examples(schema: dict[str, Any]) -> None:
+def _add_problem_examples(schema: dict[str, Any], *, larger_bodies: Mapping[str, int]) -> None:
     """Each problem response without an example of its own gets one of its status: Swagger
     UI would otherwise show every one of them with the Problem schema's field examples (a 404)."""
     for path, path_item in schema["paths"].items():
@@ -246,7 +248,9 @@ def _add_problem_examples(schema: dict[str, Any]) -> None:
             for status, response in operation["responses"].items():
                 media = response.get("content", {}).get(PROBLEM_MEDIA_TYPE)
                 if media is not None and "example" not in media and "examples" not in media:
-                    media["example"] = problem_example(schema, path, operation, int(status))
+                    media["example"] = problem_example(
+                        schema, path, operation, int(status), larger_bodies=larger_bodies
+                    )
 
 
 BAD_HOST = "The `Host` header names a host this service does not answer for (`FOLLOWUP_ALLOWED_HOSTS`)"
@@ -259,10 +263,13 @@ def install(
     scheme_name: str,
     scheme: dict[str, Any],
     extra: Callable[[dict[str, Any]], None],
+    larger_bodies: Mapping[str, int] | None = None,
 ) -> None:
     """Serve problem responses under `application/problem+json` in the schema, document
-    the API key, the 500 problem on every operation, 413 where a body is sent, 429 where
-    an API key is, and the headers every answer carries."""
+    the API key, the 500 problem on every operation, 413 where a body is sent (with the
+    limit of its path: `larger_bodies` as app.core.limits.BodyLimitMiddleware takes it),
+    429 where an API key is, and the headers every answer carries."""
+    larger = larger_bodies or {}
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -278,7 +285,13 @@ def install(
                 responses = operation["responses"]
                 authenticated = bool(operation.get("security"))
                 if "requestBody" in operation:
-                    responses.setdefault("413", {"description": documented[413]["description"]})
+                    limit = limit_for(path, larger)
+                    description = (
+                        documented[413]["description"]
+                        if limit == MAX_BODY_BYTES
+                        else f"The request body is over {limit / 1024 / 1024:g} MiB"
+                    )
+                    responses.setdefault("413", {"description": description})
                 if path.startswith("/v1/") and "422" not in responses:
                     # Every /v1 operation refuses unknown query parameters (app.core.query).
                     responses["422"] = {
@@ -318,7 +331,7 @@ def install(
         extra(schema)
         _restore_examples(app, schema)
         _rename_generic_components(schema)
-        _add_problem_examples(schema)
+        _add_problem_examples(schema, larger_bodies=larger)
         app.openapi_schema = schema
         return schema
 
