@@ -166,7 +166,11 @@ DELIVERY_EXAMPLE: dict[str, Any] = {
     "payload": {
         "type": "follow_up.due",
         "timestamp": "2026-03-09T13:00:00Z",
-        "data": {"interview": INTERVIEW_SUMMARY_EXAMPLE, "next_action": NEXT_ACTION_EXAMPLE},
+        # Sent when the status check became due: Monday 9 March, 09:00 in New York.
+        "data": {
+            "interview": INTERVIEW_SUMMARY_EXAMPLE,
+            "next_action": NEXT_ACTION_EXAMPLE | {"as_of": "2026-03-09T09:00:00-04:00", "due": True},
+        },
     },
     "attempts": [
         {
