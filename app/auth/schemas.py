@@ -7,7 +7,7 @@ from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.etags import REPLAY_NOTE
-from app.core.schemas import Public, Text
+from app.core.schemas import MAY_LACK_SECRET, Public, ShownOnce, Text
 
 ApiKeyId = Annotated[str, Path(description="The API key's id (not the key).")]
 
@@ -36,13 +36,13 @@ class ApiKeyPublic(Public):
 
 
 class ApiKeyCreated(ApiKeyPublic):
-    model_config = ConfigDict(
+    model_config = MAY_LACK_SECRET | ConfigDict(
         json_schema_extra={
             "examples": [{**API_KEY_EXAMPLE, "key": "fu_3f9a1c7e5b2d_Jx4pQ0vL8nR2tY6wB1cF5hK9mS3uZ7aD0eG4iO8rT2y"}]
         }
     )
 
-    key: str | None = Field(
+    key: ShownOnce = Field(
         default=None,
         description="The API key itself. It is shown only this once; keep it safe." + REPLAY_NOTE,
     )

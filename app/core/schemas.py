@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, get_args
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -44,8 +44,20 @@ def _storable(text: str) -> str:
     return text
 
 
+class _WithoutNul:
+    """The part of `_storable` a schema can say, as a pattern for fields that have none of
+    their own (theirs leave NUL out too): no NUL. A lone surrogate cannot be sent in JSON
+    that is valid UTF-8, so it needs no word."""
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        if json_schema.get("type") == "string":
+            json_schema.setdefault("pattern", "^[^\\u0000]*$")
+        return json_schema
+
+
 # Every text field of a request: a str that can be stored as it is.
-Text = Annotated[str, AfterValidator(_storable)]
+Text = Annotated[str, AfterValidator(_storable), _WithoutNul()]
 
 
 def _storable_secret(secret: SecretStr) -> SecretStr:
@@ -53,7 +65,7 @@ def _storable_secret(secret: SecretStr) -> SecretStr:
     return secret
 
 
-Secret = Annotated[SecretStr, AfterValidator(_storable_secret)]
+Secret = Annotated[SecretStr, AfterValidator(_storable_secret), _WithoutNul()]
 
 
 def reject_null(value: object) -> object:
@@ -99,35 +111,36 @@ def _iso_date(value: object) -> object:
 
 
 # The times and dates a request may hold: what a job search can mean, and what every
-# computation on them (a local date, a week later, a keyset) can hold without overflow.
+# computation on them (a local date, a week later, a keyset) holds without overflow. A time
+# is judged by the year it is written in, in its own offset, so that the schema can state
+# the range as a pattern on the text and mean exactly what the service checks.
 EARLIEST_DAY = date(1970, 1, 1)
 LATEST_DAY = date(2100, 12, 31)
-_EARLIEST_TIME = datetime.combine(EARLIEST_DAY, time(), tzinfo=UTC)
-_END_OF_TIME = datetime.combine(LATEST_DAY + timedelta(days=1), time(), tzinfo=UTC)
-TIME_RANGE = "From 1970-01-01T00:00:00Z to 2100-12-31T23:59:59Z."
-DATE_RANGE = "From 1970-01-01 to 2100-12-31."
+YEARS_PATTERN = r"^(19[7-9][0-9]|20[0-9][0-9]|2100)-"
+TIME_RANGE = "Written in the years 1970 to 2100."
+DATE_RANGE = "In the years 1970 to 2100."
 
 
 def in_time_range(value: datetime) -> bool:
-    # The year first: an aware comparison of year 1 or 9999 with an offset overflows.
-    return EARLIEST_DAY.year <= value.year <= LATEST_DAY.year and _EARLIEST_TIME <= value < _END_OF_TIME
+    return EARLIEST_DAY.year <= value.year <= LATEST_DAY.year
 
 
 def _time_in_range(value: datetime) -> datetime:
     if not in_time_range(value):
-        raise ValueError("must be from 1970-01-01T00:00:00Z to 2100-12-31T23:59:59Z")
+        raise ValueError("must be written in the years 1970 to 2100")
     return value
 
 
 def _day_in_range(value: date) -> date:
     if not EARLIEST_DAY <= value <= LATEST_DAY:
-        raise ValueError("must be from 1970-01-01 to 2100-12-31")
+        raise ValueError("must be in the years 1970 to 2100")
     return value
 
 
 class _Described:
     """The JSON schema description of a type, for the fields that give none of their own
-    (a field's description replaces it: those repeat the range themselves)."""
+    (a field's description replaces it: those repeat the range themselves), and the pattern
+    of the years it takes."""
 
     def __init__(self, description: str) -> None:
         self.description = description
@@ -135,6 +148,7 @@ class _Described:
     def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
         json_schema = handler(schema)
         json_schema.setdefault("description", self.description)
+        json_schema["pattern"] = YEARS_PATTERN
         return json_schema
 
 
@@ -184,7 +198,15 @@ class _SharedTimeZone:
 
 TimeZoneName = Annotated[Text, Field(max_length=64), AfterValidator(_check_timezone), _SharedTimeZone()]
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
-Email = Annotated[Text, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", examples=["ana@example.com"])]
+# Not `\\s`: the regular expressions of Python (the fuzzers), Rust (pydantic) and ECMA-262 (the
+# schema's readers) each count other characters as white space; these are all of them.
+_NOT_AT_OR_SPACE = r"[^@\x00\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+EMAIL_PATTERN = rf"^{_NOT_AT_OR_SPACE}+@{_NOT_AT_OR_SPACE}+$"
+# The constraints come before the text check: a pattern after a validator is left out of the
+# schema.
+Email = Annotated[
+    str, Field(max_length=320, pattern=EMAIL_PATTERN), get_args(Text)[1], Field(examples=["ana@example.com"])
+]
 
 
 def _whole_number(value: object) -> object:
@@ -235,3 +257,10 @@ def _completed(model: type[BaseModel], example: object) -> object:
         elif not field.is_required():
             completed[key] = to_jsonable_python(field.get_default(call_default_factory=True))
     return completed | example
+
+
+# A secret an answer shows once: a replay of that answer leaves it out (app.core.etags), so
+# it is the one field a response may lack; never null. The model that holds it takes
+# MAY_LACK_SECRET, which keeps a field with a default out of the schema's `required`.
+ShownOnce = Annotated[str | None, NotNull]
+MAY_LACK_SECRET = ConfigDict(json_schema_serialization_defaults_required=False)

@@ -21,7 +21,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from app.core.etags import REPLAY_NOTE
 from app.core.pagination import Page
-from app.core.schemas import Name, NotNull, Public, Secret, UTCTime, WholeNumber
+from app.core.schemas import MAY_LACK_SECRET, Name, Public, Secret, ShownOnce, UTCTime, WholeNumber
 from app.events.tagged import TaggedErrors
 from app.integrations.models import DeliveryResult
 from app.integrations.providers import Provider
@@ -69,7 +69,7 @@ STANDARD_SECRET = SecretRule(
 )
 # Greenhouse's secret key and Lever's signature token, as their settings show them.
 ATS_SECRET = SecretRule(
-    pattern=r"^\S[\s\S]*\S$",
+    pattern=r"^[^\s\x00][^\x00]*[^\s\x00]$",
     min_length=16,
     max_length=200,
     message="The secret must be 16 to 200 characters, without outer spaces.",
@@ -228,27 +228,23 @@ class StandardIntegration(_Integration):
     provider: Literal[Provider.STANDARD] = Field(description=PROVIDER)
 
 
-# The secret is left out of a replay: it is the one field an answer may lack.
-_MAY_LACK_SECRET = ConfigDict(json_schema_serialization_defaults_required=False)
-
-
 class GreenhouseIntegrationWithSecret(GreenhouseIntegration):
-    model_config = _MAY_LACK_SECRET | _about(
+    model_config = MAY_LACK_SECRET | _about(
         GREENHOUSE, _ANSWERED | {"provider": "greenhouse", "secret": GREENHOUSE_SECRET}
     )
-    secret: Annotated[str | None, NotNull] = Field(default=None, description=_SECRET_SHOWN)
+    secret: ShownOnce = Field(default=None, description=_SECRET_SHOWN)
 
 
 class LeverIntegrationWithSecret(LeverIntegration):
-    model_config = _MAY_LACK_SECRET | _about(LEVER, _ANSWERED | {"provider": "lever", "secret": LEVER_SECRET})
-    secret: Annotated[str | None, NotNull] = Field(default=None, description=_SECRET_SHOWN)
+    model_config = MAY_LACK_SECRET | _about(LEVER, _ANSWERED | {"provider": "lever", "secret": LEVER_SECRET})
+    secret: ShownOnce = Field(default=None, description=_SECRET_SHOWN)
 
 
 class StandardIntegrationWithSecret(StandardIntegration):
-    model_config = _MAY_LACK_SECRET | _about(
+    model_config = MAY_LACK_SECRET | _about(
         STANDARD, _ANSWERED | {"provider": "standard", "secret": STANDARD_SECRET_EXAMPLE}
     )
-    secret: Annotated[str | None, NotNull] = Field(default=None, description=_SECRET_SHOWN)
+    secret: ShownOnce = Field(default=None, description=_SECRET_SHOWN)
 
 
 IntegrationPublic = Annotated[GreenhouseIntegration | LeverIntegration | StandardIntegration, Discriminator("provider")]

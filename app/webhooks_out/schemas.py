@@ -8,7 +8,7 @@ from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from app.core.etags import REPLAY_NOTE
-from app.core.schemas import NotNull, Public, Text, UTCTime
+from app.core.schemas import MAY_LACK_SECRET, NotNull, Public, ShownOnce, Text, UTCTime
 from app.followups.schemas import (
     ACTION_VALUES,
     INTERVIEW_SUMMARY_EXAMPLE,
@@ -144,9 +144,11 @@ class EndpointPublic(Public):
 
 
 class EndpointWithSecret(EndpointPublic):
-    model_config = ConfigDict(json_schema_extra={"examples": [{**ENDPOINT_EXAMPLE, "secret": SIGNING_KEY_SHOWN}]})
+    model_config = MAY_LACK_SECRET | ConfigDict(
+        json_schema_extra={"examples": [{**ENDPOINT_EXAMPLE, "secret": SIGNING_KEY_SHOWN}]}
+    )
 
-    secret: str | None = Field(
+    secret: ShownOnce = Field(
         default=None,
         description="The signing secret (`whsec_` + base64 of 32 random bytes). Shown only this once; keep it safe."
         + REPLAY_NOTE,
