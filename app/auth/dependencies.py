@@ -91,12 +91,15 @@ async def current_user(request: Request) -> User:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
     oidc: TokenVerifier | None = request.app.state.oidc
     found: Verified | None
+    # What the client sent, in the words of the problems it may get.
+    credential = "API key"
     if oidc is not None and looks_like_jwt(key):
+        credential = "access token"
         found = await token_verified(request.app, oidc, key)
     else:
         found = await verified(request.app, key)
     if found is None:
-        raise Unauthorized("The API key is not valid.")
+        raise Unauthorized(f"The {credential} is not valid.")
     request.scope[USER_ID_SCOPE_KEY] = found.user.id
     limiter: RateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:
@@ -106,7 +109,7 @@ async def current_user(request: Request) -> User:
         request.scope[RESPONSE_HEADERS_SCOPE_KEY] = allowance.raw_headers()
         if not allowance.allowed:
             raise TooManyRequests(
-                f"More than {allowance.limit} requests a minute with this API key; retry in "
+                f"More than {allowance.limit} requests a minute with this {credential}; retry in "
                 f"{allowance.retry_after_seconds} s.",
                 retry_after=allowance.retry_after_seconds,
             )

@@ -276,6 +276,20 @@ def test_api_keys_work_beside_tokens_and_a_token_user_may_make_one(
     assert by_key.status_code == 200
 
 
+def test_the_rate_limit_speaks_of_the_access_token_it_counts(
+    database_url: str, engine: Engine, provider: OpenIdProvider
+) -> None:
+    application = create_app(oidc_settings(database_url, provider, rate_limit_per_minute=2))
+    token = provider.token("script")
+    try:
+        with TestClient(application) as client:
+            answers = [client.get("/v1/interviews", headers=bearer(token)) for _ in range(3)]
+    finally:
+        application.state.database.engine.dispose()
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert "2 requests a minute with this access token;" in answers[2].json()["detail"]
+
+
 def test_users_of_different_subjects_may_share_an_email(engine: Engine) -> None:
     with Session(engine) as session:
         session.add(User(email="same@example.com", oidc_issuer="https://a.example", oidc_subject="1"))
