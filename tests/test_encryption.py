@@ -71,9 +71,11 @@ def test_rekeyed_writes_again_under_the_new_key_only_what_the_previous_one_reads
         cipher(KEY).rekeyed(old_token, context="m")  # no previous key: nothing reads it
 
 
-def test_a_previous_key_alone_writes_nothing_and_a_short_one_stops_the_settings() -> None:
+def test_a_previous_key_alone_or_a_short_one_stops_the_settings() -> None:
     with pytest.raises(MissingSecretKey):
         cipher(None, OLD)
+    with pytest.raises(ValidationError, match="FOLLOWUP_SECRET_KEY_PREVIOUS needs FOLLOWUP_SECRET_KEY"):
+        Settings(secret_key_previous=OLD)
     with pytest.raises(ValidationError, match="secret_key_previous"):
         Settings(secret_key=KEY, secret_key_previous="too short")
     assert Settings(secret_key=KEY, secret_key_previous=OLD).secret_key_previous is not None

@@ -133,6 +133,14 @@ class Settings(BaseSettings):
             raise ValueError("FOLLOWUP_OIDC_ISSUER needs FOLLOWUP_OIDC_AUDIENCE")
         return self
 
+    @model_validator(mode="after")
+    def _previous_key_needs_a_current_one(self) -> Settings:
+        # The previous key only reads what the current one has not written again yet; alone
+        # it would let the service start and then refuse every mailbox.
+        if self.secret_key_previous is not None and self.secret_key is None:
+            raise ValueError("FOLLOWUP_SECRET_KEY_PREVIOUS needs FOLLOWUP_SECRET_KEY (the new key)")
+        return self
+
     @property
     def answered_hosts(self) -> frozenset[str]:
         """`allowed_hosts` and `host` (the address `followup serve` listens on), lower-case;
