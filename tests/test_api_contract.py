@@ -511,3 +511,24 @@ def test_a_response_example_shows_each_field_it_leaves_out_with_its_default() ->
     schema = _Sent.model_json_schema(mode="serialization")
     assert schema["examples"] == [{"name": "Ana", "nickname": None, "tags": []}]
     assert schema["required"] == ["name", "nickname", "tags"]
+
+
+def test_every_parameter_and_every_field_of_the_document_is_described(app: FastAPI) -> None:
+    document = app.openapi()
+    schemas = document["components"]["schemas"]
+    shared = document["components"].get("parameters", {})
+    parameters = [
+        (path, parameter["name"])
+        for path, operations in document["paths"].items()
+        for operation in operations.values()
+        for listed in operation.get("parameters", [])
+        for parameter in [shared[listed["$ref"].rsplit("/", 1)[1]] if "$ref" in listed else listed]
+        if not (parameter.get("description") or parameter.get("schema", {}).get("description"))
+    ]
+    fields = [
+        (name, field)
+        for name, schema in schemas.items()
+        for field, property_schema in schema.get("properties", {}).items()
+        if not property_schema.get("description")
+    ]
+    assert parameters == [] and fields == []

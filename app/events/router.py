@@ -9,6 +9,7 @@ from app.core.problems import AUTH_RESPONSES, NOT_FOUND_RESPONSES, VALIDATION_RE
 from app.core.session import SessionDep
 from app.events import service
 from app.events.schemas import EventCreate, EventPage, EventPublic
+from app.interviews.schemas import InterviewId
 
 router = APIRouter(
     route_class=JsonRoute,
@@ -19,14 +20,18 @@ router = APIRouter(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, operation_id="createEvent")
-def create_event(session: SessionDep, user: CurrentUser, interview_id: str, body: EventCreate) -> EventPublic:
+def create_event(session: SessionDep, user: CurrentUser, interview_id: InterviewId, body: EventCreate) -> EventPublic:
     """Record something that happened: a message sent or received, a new round, an outcome."""
     return service.create(session, user=user, interview_id=interview_id, body=body)
 
 
 @router.get("", operation_id="listEvents")
 def list_events(
-    session: SessionDep, user: CurrentUser, interview_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    session: SessionDep,
+    user: CurrentUser,
+    interview_id: InterviewId,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> EventPage:
     """List the interview's events, oldest first."""
     rows, next_cursor = service.list_page(session, user=user, interview_id=interview_id, limit=limit, cursor=cursor)

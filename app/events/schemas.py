@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, TypeAdapter
 
 from app.core.pagination import Page
 from app.core.schemas import DATE_RANGE, TIME_RANGE, Day, Public, Text, Timestamp, UTCTime
+from app.core.tagged import TaggedErrors
 from app.events.models import EventSource
-from app.events.tagged import TaggedErrors
 from app.interviews.schemas import Minutes
 from app.rules import EventType
 

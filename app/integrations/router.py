@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from app.auth.dependencies import CurrentUser
@@ -55,6 +55,7 @@ def _webhook_url(request: Request, settings: SettingsDep) -> service.WebhookUrl:
 
 
 WebhookUrlDep = Annotated[service.WebhookUrl, Depends(_webhook_url)]
+IntegrationId = Annotated[str, Path(description="The integration's id (the last part of its `webhook_url`).")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, operation_id="createIntegration")
@@ -81,7 +82,7 @@ def list_integrations(
 
 @router.get("/{integration_id}", operation_id="getIntegration", responses=NOT_FOUND_RESPONSES)
 def get_integration(
-    session: SessionDep, user: CurrentUser, integration_id: str, webhook_url: WebhookUrlDep
+    session: SessionDep, user: CurrentUser, integration_id: IntegrationId, webhook_url: WebhookUrlDep
 ) -> IntegrationPublic:
     """Read one integration (never its secret)."""
     return service.get(session, user=user, integration_id=integration_id, webhook_url=webhook_url)
@@ -93,7 +94,7 @@ def get_integration(
     operation_id="deleteIntegration",
     responses=NOT_FOUND_RESPONSES,
 )
-def delete_integration(session: SessionDep, user: CurrentUser, integration_id: str) -> Response:
+def delete_integration(session: SessionDep, user: CurrentUser, integration_id: IntegrationId) -> Response:
     """Delete an integration and its deliveries; its interviews stay, unlinked, with their events."""
     service.delete(session, user=user, integration_id=integration_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -103,7 +104,7 @@ def delete_integration(session: SessionDep, user: CurrentUser, integration_id: s
 def rotate_secret(
     session: SessionDep,
     user: CurrentUser,
-    integration_id: str,
+    integration_id: IntegrationId,
     webhook_url: WebhookUrlDep,
     response: Response,
     body: SecretRotation | None = None,
@@ -119,7 +120,7 @@ def rotate_secret(
 def list_deliveries(
     session: SessionDep,
     user: CurrentUser,
-    integration_id: str,
+    integration_id: IntegrationId,
     result: DeliveryResult | None = Query(default=None, description="Only deliveries with this result."),
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -158,7 +159,7 @@ DELIVERY_DOCS: dict[str, Any] = {
     openapi_extra=DELIVERY_DOCS,
 )
 def receive_delivery(
-    request: Request, session: SessionDep, integration_id: str, body: Annotated[bytes, Depends(raw_body)]
+    request: Request, session: SessionDep, integration_id: IntegrationId, body: Annotated[bytes, Depends(raw_body)]
 ) -> DeliveryReceipt | JSONResponse:
     """Receive a delivery from an ATS (Greenhouse `Signature`, Lever's body `signature`, or
     Standard Webhooks headers). Every verified delivery is stored and answered 200, pings

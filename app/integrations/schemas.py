@@ -22,7 +22,7 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from app.core.etags import REPLAY_NOTE
 from app.core.pagination import Page
 from app.core.schemas import MAY_LACK_SECRET, Name, Public, Secret, ShownOnce, UTCTime, WholeNumber
-from app.events.tagged import TaggedErrors
+from app.core.tagged import TaggedErrors
 from app.integrations.models import DeliveryResult
 from app.integrations.providers import Provider
 

@@ -66,8 +66,8 @@ EVENT_FIELDS = (
 
 
 def engine_event(event: Any, *, seq: int, event_id: str | None = None) -> rules.Event:
-    """The engine's event from anything with the fields of `EVENT_FIELDS`, `type` and
-    `occurred_at` (a stored event's row, an `EventCreate`)."""
+    """The engine's event from a stored event's row, or one built and not stored (a
+    simulation's): the fields of `EVENT_FIELDS`, `type` and `occurred_at`."""
     fields = {name: getattr(event, name) for name in EVENT_FIELDS}
     return rules.Event(type=rules.EventType(event.type), occurred_at=event.occurred_at, seq=seq, id=event_id, **fields)
 
