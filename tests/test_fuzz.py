@@ -72,6 +72,11 @@ BEYOND_ANY_SCHEMA: tuple[tuple[tuple[str | int, ...], str, str], ...] = (
         "a webhook URL's host must be public, which only resolving it tells",
     ),
     (("body", "url"), "localhost", "a webhook URL's host must be public: localhost is not"),
+    (
+        ("body", "url"),
+        "not a valid name",
+        "a host name is at most 253 characters: a pattern says it only with a look-ahead no generator draws from",
+    ),
     (("body",), "not an email message", "a schema cannot tell whether bytes parse as an RFC 5322 message"),
 )
 
