@@ -123,6 +123,12 @@ class Database:
         connection could not be opened, every request still waiting is answered 503. A
         request that finds a place free tries the database all the same, so the first
         one after the database is back is served."""
+        try:
+            # A free place is taken at once, without the timer below (most requests).
+            limiter.acquire_nowait()
+            return
+        except anyio.WouldBlock:
+            pass
         deadline = time.monotonic() + self.wait_seconds
         waited = False
         while True:
@@ -206,7 +212,14 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         except BaseException:
             await anyio.to_thread.run_sync(_rollback_and_close, session)
             raise
-        await anyio.to_thread.run_sync(_commit_and_close, session)
+        if writes:
+            await anyio.to_thread.run_sync(_commit_and_close, session)
+        else:
+            # A read ends without a round trip: on Postgres its statements ran in autocommit
+            # (nothing to commit, nothing to roll back when the connection goes back to the
+            # pool), on SQLite its COMMIT only ends a local read snapshot. A hop to a worker
+            # thread would cost more than the call.
+            _commit_and_close(session)
 
 
 def _commit_and_close(session: Session) -> None:
