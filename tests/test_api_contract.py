@@ -532,3 +532,16 @@ def test_every_parameter_and_every_field_of_the_document_is_described(app: FastA
         if not property_schema.get("description")
     ]
     assert parameters == [] and fields == []
+
+
+def test_a_page_shows_an_example_of_its_items(app: FastAPI) -> None:
+    schemas = app.openapi()["components"]["schemas"]
+    pages = {name: schema for name, schema in schemas.items() if name.endswith("Page")}
+    assert "InterviewPage" in pages and "EventPage" in pages
+    for name, page in pages.items():
+        [example] = page["examples"]
+        assert example["next_cursor"] is None, name
+        [item] = example["data"]
+        items = page["properties"]["data"]["items"]
+        reference = items.get("$ref") or items["oneOf"][0]["$ref"]
+        assert item == schemas[reference.rsplit("/", 1)[1]]["examples"][0], name

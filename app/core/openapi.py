@@ -240,6 +240,21 @@ def _rename_generic_components(schema: dict[str, Any]) -> None:
     repoint(schema)
 
 
+def _add_page_examples(schema: dict[str, Any]) -> None:
+    """A page's example: the last page of a list holding its item's example (the first
+    kind's, for a list of a union). Without it Swagger UI makes one up from the types
+    (`"next_cursor": "string"`)."""
+    components: dict[str, Any] = schema["components"]["schemas"]
+    for name, component in components.items():
+        items = component.get("properties", {}).get("data", {}).get("items", {})
+        if not name.endswith("Page") or "examples" in component or "next_cursor" not in component.get("properties", {}):
+            continue
+        reference = items.get("$ref") or next(iter(items.get("oneOf", [])), {}).get("$ref")
+        item_examples = components[reference.rsplit("/", 1)[1]].get("examples") if reference else None
+        if item_examples:
+            component["examples"] = [{"data": [item_examples[0]], "next_cursor": None}]
+
+
 def _add_problem_examples(schema: dict[str, Any], *, larger_bodies: Mapping[str, int]) -> None:
     """Each problem response without an example of its own gets one of its status: Swagger
     UI would otherwise show every one of them with the Problem schema's field examples (a 404)."""
@@ -331,6 +346,7 @@ def install(
         extra(schema)
         _restore_examples(app, schema)
         _rename_generic_components(schema)
+        _add_page_examples(schema)
         _add_problem_examples(schema, larger_bodies=larger)
         app.openapi_schema = schema
         return schema
