@@ -249,7 +249,8 @@ def _add_page_examples(schema: dict[str, Any]) -> None:
         items = component.get("properties", {}).get("data", {}).get("items", {})
         if not name.endswith("Page") or "examples" in component or "next_cursor" not in component.get("properties", {}):
             continue
-        reference = items.get("$ref") or next(iter(items.get("oneOf", [])), {}).get("$ref")
+        first_kind: dict[str, Any] = next(iter(items.get("oneOf", [])), {})
+        reference = items.get("$ref") or first_kind.get("$ref")
         item_examples = components[reference.rsplit("/", 1)[1]].get("examples") if reference else None
         if item_examples:
             component["examples"] = [{"data": [item_examples[0]], "next_cursor": None}]
