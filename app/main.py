@@ -256,12 +256,14 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 
 def _add_service_routes(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["service"], operation_id="getHealth")
+    ok: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {"example": {"status": "ok"}}}}}
+
+    @app.get("/healthz", tags=["service"], operation_id="getHealth", responses=ok)
     async def healthz() -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["service"], operation_id="getReadiness", responses=UNAVAILABLE_RESPONSES)
+    @app.get("/readyz", tags=["service"], operation_id="getReadiness", responses=ok | UNAVAILABLE_RESPONSES)
     def readyz(session: SessionDep) -> dict[str, str]:
         """The database answers."""
         try:

@@ -531,7 +531,8 @@ def test_every_parameter_and_every_field_of_the_document_is_described(app: FastA
         for field, property_schema in schema.get("properties", {}).items()
         if not property_schema.get("description")
     ]
-    assert parameters == [] and fields == []
+    enums = [name for name, schema in schemas.items() if "enum" in schema and not schema.get("description")]
+    assert parameters == [] and fields == [] and enums == []
 
 
 def test_a_page_shows_an_example_of_its_items(app: FastAPI) -> None:

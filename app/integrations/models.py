@@ -11,6 +11,8 @@ from app.core.columns import UTCDateTime, new_id, utcnow
 
 
 class DeliveryResult(StrEnum):
+    """What became of a verified ATS delivery."""
+
     APPLIED = "applied"  # became an event on the linked interview
     DUPLICATE = "duplicate"  # its delivery key was seen before; nothing applied
     IGNORED = "ignored"  # verified, but changes no follow-up (a ping, a test, another action)

@@ -45,6 +45,9 @@ MAX_NOTE_LENGTH = 200
 
 
 class Provider(StrEnum):
+    """The applicant-tracking system that sends the deliveries; it decides the signature
+    and the secret's form."""
+
     GREENHOUSE = "greenhouse"
     LEVER = "lever"
     STANDARD = "standard"

@@ -32,11 +32,18 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 
 class Security(StrEnum):
+    """How the IMAP connection is protected: TLS from the first byte (`tls`, usually
+    port 993), or a plain connection upgraded with STARTTLS before the login (`starttls`,
+    usually port 143)."""
+
     TLS = "tls"  # TLS from the first byte (IMAPS, usually port 993)
     STARTTLS = "starttls"  # plain connection upgraded with STARTTLS before the login (usually 143)
 
 
 class FolderRole(StrEnum):
+    """What a mailbox folder holds for mail intake: received mail (`inbox`) or sent mail
+    (`sent`)."""
+
     INBOX = "inbox"
     SENT = "sent"
 

@@ -11,6 +11,10 @@ from app.core.columns import UTCDateTime, new_id, utcnow, version_field
 
 
 class Outcome(StrEnum):
+    """What became of a message: `applied` (its events recorded), `duplicate` (seen
+    before), `ignored` (nothing for the follow-ups), or `unmatched` (no interview found;
+    kept for a while to be assigned)."""
+
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     IGNORED = "ignored"

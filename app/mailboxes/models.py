@@ -13,6 +13,9 @@ from app.core.columns import UTCDateTime, new_id, utcnow, version_field
 
 
 class MailboxStatus(StrEnum):
+    """How a mailbox's sync stands: `ok`, `error` (the last sync could not log in or was
+    refused; retried with backoff), or `disabled` (not synced)."""
+
     OK = "ok"
     # The last sync could not log in or was refused (last_error says why); retried with backoff.
     ERROR = "error"

@@ -13,6 +13,9 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
+    """Who a contact is on the hiring team; status checks go to anyone but the hiring
+    manager, who gets the one escalation."""
+
     RECRUITER = "recruiter"
     HIRING_MANAGER = "hiring_manager"
     INTERVIEWER = "interviewer"
@@ -21,6 +24,9 @@ class Role(StrEnum):
 
 
 class RoleFamily(StrEnum):
+    """The kind of role applied for; without a stated decision date, it decides how long a
+    decision usually takes."""
+
     ENGINEERING = "engineering"
     RESEARCH = "research"
     PROJECT_MANAGEMENT = "project_management"
@@ -70,6 +76,9 @@ INBOUND_TYPES = frozenset(
 
 
 class Status(StrEnum):
+    """Where the hiring process stands: `active` while it goes on; the others end it, and
+    with them the follow-ups."""
+
     ACTIVE = "active"
     OFFER = "offer"
     HIRED = "hired"
@@ -89,6 +98,11 @@ TERMINAL_EVENT_STATUS: dict[EventType, Status] = {
 
 
 class Action(StrEnum):
+    """What to do next: `send_thank_you` (thank the people met in this round),
+    `send_status_check` (ask for news), `escalate_to_hiring_manager` (write once to the
+    hiring manager after unanswered checks), `move_on` (stop following up), `none`
+    (nothing to send: the process ended, or the round waits for a new date)."""
+
     SEND_THANK_YOU = "send_thank_you"
     SEND_STATUS_CHECK = "send_status_check"
     ESCALATE_TO_HIRING_MANAGER = "escalate_to_hiring_manager"
@@ -97,11 +111,17 @@ class Action(StrEnum):
 
 
 class DeadlineGrace(StrEnum):
+    """How long after a stated decision date the first status check waits: the next
+    business day, or a week."""
+
     NEXT_DAY = "next_day"
     ONE_WEEK = "one_week"
 
 
 class DecisionBasis(StrEnum):
+    """Where the decision date comes from: `stated` by the employer, or
+    `typical_for_role_family` when none was given."""
+
     STATED = "stated"
     TYPICAL_FOR_ROLE_FAMILY = "typical_for_role_family"
 

@@ -13,12 +13,17 @@ from app.core.columns import UTCDateTime, new_id, utcnow
 
 
 class DisabledReason(StrEnum):
+    """Why an endpoint receives no more webhooks: switched off (`manual`), answered 410
+    Gone (`gone`), or nothing but failures for too long (`failing`)."""
+
     MANUAL = "manual"  # PATCH enabled=false
     GONE = "gone"  # the endpoint answered 410 Gone
     FAILING = "failing"  # nothing but failures for webhooks_disable_after_hours
 
 
 class DeliveryStatus(StrEnum):
+    """Where a webhook delivery stands: still being tried, delivered, or given up."""
+
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"

@@ -13,6 +13,8 @@ from enum import StrEnum
 
 
 class Direction(StrEnum):
+    """Which way a message went: to the user (`inbound`) or from them (`outbound`)."""
+
     INBOUND = "inbound"
     OUTBOUND = "outbound"
 
