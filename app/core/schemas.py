@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -57,7 +57,11 @@ class _WithoutNul:
 
 
 # Every text field of a request: a str that can be stored as it is.
-Text = Annotated[str, AfterValidator(_storable), _WithoutNul()]
+# The checks of `Text` and `WholeNumber` on their own, for types that put constraints before
+# them so that the schema says those too: a pattern after a validator is left out of the
+# schema, and bounds after one reach it under pydantic's own names (`ge`, `le`).
+STORABLE_TEXT = AfterValidator(_storable)
+Text = Annotated[str, STORABLE_TEXT, _WithoutNul()]
 
 
 def _storable_secret(secret: SecretStr) -> SecretStr:
@@ -204,9 +208,7 @@ _NOT_AT_OR_SPACE = r"[^@\x00\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u202
 EMAIL_PATTERN = rf"^{_NOT_AT_OR_SPACE}+@{_NOT_AT_OR_SPACE}+$"
 # The constraints come before the text check: a pattern after a validator is left out of the
 # schema.
-Email = Annotated[
-    str, Field(max_length=320, pattern=EMAIL_PATTERN), get_args(Text)[1], Field(examples=["ana@example.com"])
-]
+Email = Annotated[str, Field(max_length=320, pattern=EMAIL_PATTERN), STORABLE_TEXT, Field(examples=["ana@example.com"])]
 
 
 def _whole_number(value: object) -> object:
@@ -223,7 +225,8 @@ def _whole_number(value: object) -> object:
 
 
 # Every integer of a request body: `{"type": "integer"}` in the schema, and exactly what it admits.
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+WHOLE_NUMBER = BeforeValidator(_whole_number)
+WholeNumber = Annotated[int, WHOLE_NUMBER]
 
 
 class Public(BaseModel):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ from app.core.schemas import (
     DATE_RANGE,
     TIME_RANGE,
     TIMEZONE_RULE,
+    WHOLE_NUMBER,
     Day,
     Name,
     NotNull,
@@ -25,7 +26,6 @@ from app.core.schemas import (
     Timestamp,
     TimeZoneName,
     UTCTime,
-    WholeNumber,
 )
 from app.rules import RoleFamily, Status
 
@@ -93,9 +93,9 @@ ATS_APPLICATION_ID = (
     "uses); its deliveries, earlier ones included, become events of this interview. Set with `integration_id`."
 )
 MINUTES_PER_DAY = 24 * 60
-# WholeNumber's check after the bounds, so that the schema says `minimum` and `maximum`
-# (bounds put after a before-validator reach the schema under pydantic's own names).
-Minutes = Annotated[int, Field(ge=1, le=MINUTES_PER_DAY), get_args(WholeNumber)[1]]
+# The whole-number check after the bounds, so that the schema says `minimum` and `maximum`
+# (app.core.schemas.WHOLE_NUMBER).
+Minutes = Annotated[int, Field(ge=1, le=MINUTES_PER_DAY), WHOLE_NUMBER]
 
 
 class InterviewDetails(BaseModel):

@@ -1,23 +1,22 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from app.core.schemas import NotNull, Public, Secret, Text, UTCTime, WholeNumber
+from app.core.schemas import STORABLE_TEXT, WHOLE_NUMBER, NotNull, Public, Secret, Text, UTCTime
 from app.mail.imap import DEFAULT_PORTS, FolderRole, Security
 from app.mailboxes.models import MailboxStatus
 
 MailboxId = Annotated[str, Path(description="The mailbox's id.")]
 
-# Constraints before the text and number checks (validators of their own), so that the
-# schema says them all: a pattern after a validator is left out of the schema, and bounds
-# reach it under pydantic's own names.
+# Constraints before the text and number checks, so that the schema says them all
+# (app.core.schemas.STORABLE_TEXT).
 Host = Annotated[
     str,
     Field(pattern=r"^[A-Za-z0-9._:\[\]-]+$"),
-    get_args(Text)[1],
+    STORABLE_TEXT,
     Field(
         min_length=1,
         max_length=253,
@@ -29,7 +28,7 @@ PORT = "The IMAP server's port; defaults to 993 with `tls`, 143 with `starttls`.
 Port = Annotated[
     int,
     Field(ge=1, le=65535, examples=[993]),
-    get_args(WholeNumber)[1],
+    WHOLE_NUMBER,
 ]
 Username = Annotated[
     Text,

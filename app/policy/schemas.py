@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 import holidays
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
-from app.core.schemas import TIMEZONE_RULE, Public, Text, TimeZoneName, WholeNumber
+from app.core.schemas import TIMEZONE_RULE, WHOLE_NUMBER, Public, Text, TimeZoneName
 from app.rules import DeadlineGrace, RoleFamily
 from app.rules.policy import INT_BOUNDS, ROLE_FAMILY_DAYS_BOUNDS
 
@@ -73,26 +73,25 @@ def _bounded(key: str) -> Any:
     return Field(default=None, description=f"{DESCRIPTIONS[key]} From {low} to {high}.")
 
 
-# WholeNumber's check after the bounds, so that the schema says `minimum` and `maximum`
-# (bounds put after a before-validator reach the schema under pydantic's own names).
-_WHOLE = get_args(WholeNumber)[1]
-SendHour = Annotated[int, Field(ge=INT_BOUNDS["send_hour"][0], le=INT_BOUNDS["send_hour"][1]), _WHOLE]
+# The whole-number check after the bounds, so that the schema says `minimum` and `maximum`
+# (app.core.schemas.WHOLE_NUMBER).
+SendHour = Annotated[int, Field(ge=INT_BOUNDS["send_hour"][0], le=INT_BOUNDS["send_hour"][1]), WHOLE_NUMBER]
 ThankYouWindowHours = Annotated[
-    int, Field(ge=INT_BOUNDS["thank_you_window_hours"][0], le=INT_BOUNDS["thank_you_window_hours"][1]), _WHOLE
+    int, Field(ge=INT_BOUNDS["thank_you_window_hours"][0], le=INT_BOUNDS["thank_you_window_hours"][1]), WHOLE_NUMBER
 ]
 MultiContactCooldownHours = Annotated[
     int,
     Field(ge=INT_BOUNDS["multi_contact_cooldown_hours"][0], le=INT_BOUNDS["multi_contact_cooldown_hours"][1]),
-    _WHOLE,
+    WHOLE_NUMBER,
 ]
 NoTimelineWaitDays = Annotated[
-    int, Field(ge=INT_BOUNDS["no_timeline_wait_days"][0], le=INT_BOUNDS["no_timeline_wait_days"][1]), _WHOLE
+    int, Field(ge=INT_BOUNDS["no_timeline_wait_days"][0], le=INT_BOUNDS["no_timeline_wait_days"][1]), WHOLE_NUMBER
 ]
 MinDaysBetweenNudges = Annotated[
-    int, Field(ge=INT_BOUNDS["min_days_between_nudges"][0], le=INT_BOUNDS["min_days_between_nudges"][1]), _WHOLE
+    int, Field(ge=INT_BOUNDS["min_days_between_nudges"][0], le=INT_BOUNDS["min_days_between_nudges"][1]), WHOLE_NUMBER
 ]
 MaxStatusChecks = Annotated[
-    int, Field(ge=INT_BOUNDS["max_status_checks"][0], le=INT_BOUNDS["max_status_checks"][1]), _WHOLE
+    int, Field(ge=INT_BOUNDS["max_status_checks"][0], le=INT_BOUNDS["max_status_checks"][1]), WHOLE_NUMBER
 ]
 
 
@@ -100,7 +99,7 @@ def _said(key: str) -> Any:
     return Field(description=DESCRIPTIONS[key])
 
 
-FamilyDays = Annotated[int, Field(ge=ROLE_FAMILY_DAYS_BOUNDS[0], le=ROLE_FAMILY_DAYS_BOUNDS[1]), _WHOLE]
+FamilyDays = Annotated[int, Field(ge=ROLE_FAMILY_DAYS_BOUNDS[0], le=ROLE_FAMILY_DAYS_BOUNDS[1]), WHOLE_NUMBER]
 
 
 class PolicyValues(Public):
