@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +34,20 @@ def npm() -> str:
     found = shutil.which("npm")
     assert found is not None
     return found
+
+
+def npm_project(source: Path, names: tuple[str, ...], where: Path) -> Path:
+    """`names` from `source` copied to `where` (a package.json and its lock among them), and
+    the packages installed exactly as locked (`npm ci`)."""
+    for name in names:
+        shutil.copy(source / name, where / name)
+    done = subprocess.run(
+        [npm(), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return where

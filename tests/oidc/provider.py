@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 from dataclasses import dataclass, field
@@ -29,18 +28,7 @@ CLIENT_SECRETS = {"script": "script-secret", "robot": "robot-secret", "short-liv
 
 def install(where: Path) -> Path:
     """oidc-provider and provider.mjs in `where`, installed exactly as locked."""
-    for name in ("package.json", "package-lock.json", "provider.mjs"):
-        shutil.copy(HERE / name, where / name)
-    done = subprocess.run(
-        [debian.npm(), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=where,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return where
+    return debian.npm_project(HERE, ("package.json", "package-lock.json", "provider.mjs"), where)
 
 
 def free_port() -> int:
